@@ -1,0 +1,1 @@
+"""Compute nodes: the actor runtime, stream and batch executors, expression evaluation."""

@@ -1,0 +1,1 @@
+"""Frontend: PostgreSQL wire server, sessions, SQL dialect, binder and planner."""

@@ -1,0 +1,1 @@
+"""Meta: catalog, meta store, cluster, scheduling, barriers, the LSM version and recovery."""

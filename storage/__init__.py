@@ -1,0 +1,1 @@
+"""State storage: object stores, SSTs, the epoch-versioned LSM and state tables."""
