@@ -34,6 +34,12 @@ class ConnectionFailure(EddyError):
     sqlstate = "08006"
 
 
+class TransactionResolutionUnknown(EddyError):
+    """A write's outcome is unknown: the cluster recovered while it was being committed."""
+
+    sqlstate = "08007"
+
+
 # Class 0A: feature not supported
 class FeatureNotSupported(EddyError):
     sqlstate = "0A000"
@@ -60,6 +66,10 @@ class DatetimeFieldOverflow(DataException):
     sqlstate = "22008"
 
 
+class InvalidTimeZoneDisplacementValue(DataException):
+    sqlstate = "22009"
+
+
 class DivisionByZero(DataException):
     sqlstate = "22012"
 
@@ -70,6 +80,30 @@ class InvalidParameterValue(DataException):
 
 class InvalidTextRepresentation(DataException):
     sqlstate = "22P02"
+
+
+class SubstringError(DataException):
+    sqlstate = "22011"
+
+
+class InvalidEscapeSequence(DataException):
+    sqlstate = "22025"
+
+
+class InvalidArgumentForLogarithm(DataException):
+    sqlstate = "2201E"
+
+
+class InvalidArgumentForPowerFunction(DataException):
+    sqlstate = "2201F"
+
+
+class InvalidBinaryRepresentation(DataException):
+    sqlstate = "22P03"
+
+
+class CharacterNotInRepertoire(DataException):
+    sqlstate = "22021"
 
 
 # Class 23: integrity constraint violation
@@ -148,6 +182,10 @@ class UndefinedFunction(EddyError):
     sqlstate = "42883"
 
 
+class AmbiguousFunction(EddyError):
+    sqlstate = "42725"
+
+
 class UndefinedTable(EddyError):
     sqlstate = "42P01"
 
@@ -166,6 +204,14 @@ class DuplicateObject(EddyError):
 
 class DuplicateColumn(EddyError):
     sqlstate = "42701"
+
+
+class DuplicateCursor(EddyError):
+    sqlstate = "42P03"
+
+
+class DuplicatePreparedStatement(EddyError):
+    sqlstate = "42P05"
 
 
 class AmbiguousColumn(EddyError):

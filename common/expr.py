@@ -140,3 +140,22 @@ def agg_return_type(kind: AggKind, arg: DataType | None) -> DataType:
             return DOUBLE
         return arg  # interval
     raise ValueError(kind)
+
+
+def agg_state_types(agg: AggCall) -> tuple[DataType, ...]:
+    """The columns one aggregate keeps per group in a hash agg's result state table.
+
+    COUNT: the count. SUM: the running sum and how many non-NULL values it
+    holds (the sum is NULL when none). AVG: the running sum in a wide type
+    and the count. MIN/MAX: the current extreme (retractable inputs also keep
+    every value in a separate table, see HashAggNode.minmax_tables).
+    """
+    if agg.kind in (AggKind.COUNT_STAR, AggKind.COUNT):
+        return (BIGINT,)
+    if agg.kind is AggKind.SUM:
+        return (agg.type, BIGINT)
+    if agg.kind is AggKind.AVG:
+        arg = agg.arg_types[0]
+        acc = NUMERIC if (arg.is_integer or arg.name is TypeName.NUMERIC) else agg.type
+        return (acc, BIGINT)
+    return (agg.type,)

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from common.pgtext import FormatOptions
 from common.types import DataType
 
 
@@ -26,16 +27,6 @@ class ResultColumn:
     type: DataType
     table_oid: int = 0
     column_attnum: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class FormatOptions:
-    """Session settings that change how values are written as text."""
-
-    timezone: str = "UTC"
-    datestyle: str = "ISO, MDY"
-    intervalstyle: str = "postgres"
-    extra_float_digits: int = 1
 
 
 @dataclass

@@ -1,0 +1,51 @@
+"""Messages between meta, compute nodes and frontends.
+
+In the playground they are passed as Python objects between components in
+one process; in cluster mode the same messages cross the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from common.message import Barrier, BarrierKind
+from common.plan import ActorInfo
+
+
+@dataclass(frozen=True, slots=True)
+class InjectBarrier:
+    """Start `barrier` on a node: push it into `source_actors`, wait for `actors_to_collect`."""
+
+    barrier: Barrier
+    actors_to_collect: tuple[int, ...]
+    source_actors: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BarrierCompleteReport:
+    """Every actor of a node passed a barrier; for a checkpoint, the SSTs it uploaded.
+
+    `ssts` holds `storage.version.SstInfo` values.
+    """
+
+    node_id: int
+    epoch: int
+    prev_epoch: int
+    kind: BarrierKind
+    ssts: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildActors:
+    """Create these actors (not yet started: they wait for their first barrier)."""
+
+    actors: tuple[ActorInfo, ...]
+    job_names: tuple[tuple[int, str], ...] = ()  # fragment id -> name of the view it belongs to
+
+
+@dataclass(frozen=True, slots=True)
+class ActorFailure:
+    node_id: int
+    actor_id: int
+    message: str

@@ -1,0 +1,100 @@
+"""A compute node: runs actors and batch queries over state in the shared object store.
+
+Its surface is what meta and frontends call: build actors, inject
+barriers, drop or reset actors, take new committed versions (control);
+execute batch plans and take DML writes (data). In the playground these
+are direct calls; in cluster mode the same methods sit behind RPC.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from common.chunk import StreamChunk
+from common.pgtext import FormatOptions
+from common.plan import BatchNode
+from common.rpc import ActorFailure, BarrierCompleteReport, BuildActors, InjectBarrier
+from compute.batch import BatchContext, execute
+from compute.dml_manager import DmlManager
+from compute.expr import EvalContext
+from compute.stream.local_barrier_manager import LocalBarrierManager
+from compute.stream.stream_manager import StreamManager
+from compute.table_reader import StoreTableReader
+from storage.object_store import ObjectStore
+from storage.state_store import StateStore
+
+log = logging.getLogger("eddy.compute")
+
+
+class MetaForCompute(Protocol):
+    """What a compute node asks of meta."""
+
+    async def barrier_complete(self, report: BarrierCompleteReport) -> None: ...
+
+    def actor_failure(self, failure: ActorFailure) -> None: ...
+
+    async def new_object_ids(self, n: int) -> list[int]: ...
+
+
+class ComputeNode:
+    def __init__(self, node_id: int, object_store: ObjectStore, meta: MetaForCompute,
+                 *, block_cache_bytes: int = 256 << 20) -> None:
+        self.node_id = node_id
+        self.meta = meta
+        self.store = StateStore(object_store, id_allocator=meta.new_object_ids, block_cache_bytes=block_cache_bytes)
+        self.barriers = LocalBarrierManager(node_id, self.store, meta.barrier_complete, self._on_failure)
+        self.streams = StreamManager(node_id, self.store, self.barriers)
+        self.dml = DmlManager(self.streams, self.barriers)
+        self._reader = StoreTableReader(self.store)
+
+    async def start(self) -> None:
+        self.barriers.start()
+
+    async def stop(self) -> None:
+        self.streams.reset()
+        await self.barriers.close()
+
+    def _on_failure(self, actor_id: int, exc: BaseException) -> None:
+        self.meta.actor_failure(ActorFailure(self.node_id, actor_id, f"{type(exc).__name__}: {exc}"))
+
+    # -- control, from meta ----------------------------------------------
+
+    async def build_actors(self, req: BuildActors) -> None:
+        self.streams.build_actors(req.actors, dict(req.job_names))
+
+    async def inject_barrier(self, req: InjectBarrier) -> None:
+        self.barriers.inject(req.barrier, set(req.actors_to_collect), set(req.source_actors))
+
+    async def drop_actors(self, actor_ids: Sequence[int]) -> None:
+        self.streams.forget_actors(actor_ids)
+
+    async def reset(self) -> None:
+        """Recovery: drop every actor and every uncommitted write."""
+        self.streams.reset()
+        self.barriers.reset()
+        self.store.clear_uncommitted()
+
+    def update_version(self, version: Any) -> None:
+        self.store.update_version(version)
+
+    # -- data, from frontends --------------------------------------------
+
+    async def execute_batch(self, plan: BatchNode, epoch: int, format: FormatOptions,
+                            cancelled: Callable[[], bool] | None = None) -> AsyncIterator[pa.RecordBatch]:
+        eval_ctx = EvalContext(format=format)
+        await self.store.wait_committed(epoch)
+        version = self.store.pin()
+        try:
+            ctx = BatchContext(epoch=epoch, reader=self._reader, dml=self.dml, eval_ctx=eval_ctx,
+                               cancelled=cancelled or (lambda: False))
+            async for batch in execute(plan, ctx):
+                yield batch
+        finally:
+            self.store.unpin(version)
+
+    async def dml_write(self, table_id: int, chunk: StreamChunk) -> None:
+        await self.dml.write(table_id, chunk)

@@ -1,0 +1,137 @@
+"""Casts between SQL types with PostgreSQL's semantics, a column at a time.
+
+Text conversions go through `common.pgtext`, so `x::varchar` prints what
+the wire protocol prints. Numbers: integers range-check; floats round half
+to even into integers, NUMERIC rounds half away from zero; float to
+NUMERIC keeps the 15 (float8) or 6 (float4) significant digits PostgreSQL
+keeps. Dates and timestamps cross into timestamptz through the session
+time zone.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from common.errors import DatetimeFieldOverflow, FeatureNotSupported, NumericValueOutOfRange
+from common.functions_cast import cast_is_allowed
+from common.pgtext import format_array, parse_array
+from common.pgtext_calendar import MAX_TIMESTAMP_US, MIN_TIMESTAMP_US, USECS_PER_DAY, local_to_utc, utc_to_local
+from common.types import DataType, TypeName
+from compute.expr import numeric
+from compute.expr.context import EvalContext
+from compute.expr.kernel import from_numpy, map_distinct, raise_if, valid_mask, values
+
+INT_LIMITS: dict[TypeName, tuple[int, int]] = {
+    TypeName.SMALLINT: (-(2**15), 2**15 - 1),
+    TypeName.INTEGER: (-(2**31), 2**31 - 1),
+    TypeName.BIGINT: (-(2**63), 2**63 - 1),
+}
+_FLOAT_DIGITS = {TypeName.DOUBLE: 15, TypeName.REAL: 6}
+
+
+def int_out_of_range(t: DataType) -> NumericValueOutOfRange:
+    return NumericValueOutOfRange(f"{t.name.value} out of range")
+
+
+def cast_array(arr: pa.Array, src: DataType, dst: DataType, ctx: EvalContext) -> pa.Array:
+    """`arr` (of type `src`) converted to `dst`; raises PostgreSQL's errors for values that do not convert."""
+    if src == dst:
+        return arr
+    if dst.name is TypeName.VARCHAR:
+        return format_array(arr, src, ctx.format)
+    if src.name is TypeName.VARCHAR:
+        return parse_array(arr, dst, ctx.format)
+    cast_is_allowed(src, dst)
+    if src.is_numeric and dst.is_numeric:
+        return _number(arr, src, dst)
+    s, d = src.name, dst.name
+    if s is TypeName.BOOLEAN:
+        return pc.cast(arr, pa.int32())
+    if d is TypeName.BOOLEAN:
+        return pc.not_equal(arr, 0)
+    return _temporal(arr, s, d, ctx)
+
+
+def _number(arr: pa.Array, src: DataType, dst: DataType) -> pa.Array:
+    if dst.is_integer:
+        return _to_integer(arr, src, dst)
+    if dst.is_float:
+        if src.name is TypeName.NUMERIC:
+            return arr.cast(pa.string()).cast(dst.arrow)
+        if src.name is TypeName.DOUBLE and dst.name is TypeName.REAL:
+            return _double_to_real(arr)
+        return arr.cast(dst.arrow, safe=False)
+    if src.is_integer:
+        return numeric.to_numeric(arr.cast(pa.decimal128(19, 0)), dst)
+    if src.is_float:
+        return _float_to_numeric(arr, src, dst)
+    return numeric.to_numeric(arr, dst)
+
+
+def _to_integer(arr: pa.Array, src: DataType, dst: DataType) -> pa.Array:
+    lo, hi = INT_LIMITS[dst.name]
+    ok = valid_mask(arr)
+    if src.is_integer:
+        v = values(arr)
+        raise_if(ok & ((v < lo) | (v > hi)), lambda i: int_out_of_range(dst))
+        return from_numpy(v, dst.arrow, ok)
+    if src.is_float:
+        v = np.rint(values(arr).astype(np.float64))
+        # 2**63 itself is representable as a double but not as a bigint.
+        bad = ok & (np.isnan(v) | (v < lo) | (v >= float(hi) + 1))
+        raise_if(bad, lambda i: int_out_of_range(dst))
+        return from_numpy(np.where(ok & ~bad, v, 0).astype(np.int64), dst.arrow, ok)
+    rounded = numeric.round_to(arr, 0)
+    whole = rounded.cast(pa.decimal128(38, 0))
+    limits = (pa.scalar(Decimal(lo), whole.type), pa.scalar(Decimal(hi), whole.type))
+    bad = pc.or_(pc.less(whole, limits[0]), pc.greater(whole, limits[1])).fill_null(False)
+    raise_if(np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool), lambda i: int_out_of_range(dst))
+    return whole.cast(dst.arrow)
+
+
+def _double_to_real(arr: pa.Array) -> pa.Array:
+    v = values(arr).astype(np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        narrow = v.astype(np.float32)
+    ok = valid_mask(arr)
+    raise_if(ok & np.isinf(narrow) & ~np.isinf(v), lambda i: NumericValueOutOfRange("value out of range: overflow"))
+    raise_if(ok & (narrow == 0) & (v != 0), lambda i: NumericValueOutOfRange("value out of range: underflow"))
+    return from_numpy(narrow, pa.float32(), ok)
+
+
+def _float_to_numeric(arr: pa.Array, src: DataType, dst: DataType) -> pa.Array:
+    digits = _FLOAT_DIGITS[src.name]
+    quantum = Decimal(1).scaleb(-dst.effective_scale)
+
+    def convert(v: object) -> Decimal:
+        assert isinstance(v, float)
+        if v != v or v in (float("inf"), float("-inf")):
+            raise FeatureNotSupported(f"cannot convert {'NaN' if v != v else 'infinity'} to numeric")
+        return Decimal("%.*g" % (digits, v)).quantize(quantum, rounding=ROUND_HALF_UP)
+
+    exact = map_distinct(arr.cast(pa.float64()), convert, pa.decimal256(76, dst.effective_scale))
+    return numeric.to_numeric(exact, dst)
+
+
+def _temporal(arr: pa.Array, s: TypeName, d: TypeName, ctx: EvalContext) -> pa.Array:
+    tz = ctx.format.timezone
+    ok = valid_mask(arr)
+    v = values(arr).astype(np.int64)
+    if s is TypeName.DATE:
+        local = v * USECS_PER_DAY
+        raise_if(ok & ((local < MIN_TIMESTAMP_US) | (local > MAX_TIMESTAMP_US)),
+                 lambda i: DatetimeFieldOverflow("date out of range for timestamp"))
+        out = local if d is TypeName.TIMESTAMP else local_to_utc(local, tz)
+        return from_numpy(out, pa.timestamp("us") if d is TypeName.TIMESTAMP else pa.timestamp("us", "UTC"), ok)
+    if s is TypeName.TIMESTAMP:
+        if d is TypeName.DATE:
+            return from_numpy(v // USECS_PER_DAY, pa.date32(), ok)
+        return from_numpy(local_to_utc(v, tz), pa.timestamp("us", "UTC"), ok)
+    local = utc_to_local(v, tz)
+    if d is TypeName.DATE:
+        return from_numpy(local // USECS_PER_DAY, pa.date32(), ok)
+    return from_numpy(local, pa.timestamp("us"), ok)

@@ -1,0 +1,1 @@
+"""The streaming runtime: actors, exchanges, barrier collection and stream executors."""

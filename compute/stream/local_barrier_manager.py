@@ -1,0 +1,142 @@
+"""The compute node's barrier manager: injects barriers at sources, collects them from actors.
+
+Meta sends each barrier with the set of actors on this node that must pass
+it. When all have, and the barrier is a checkpoint, the node syncs: it
+builds SSTs from the shared buffer for every epoch up to the one closed,
+uploads them, and reports them to meta, which commits. Completions are
+reported in epoch order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from common.message import Barrier
+from common.rpc import BarrierCompleteReport
+from storage.state_store import StateStore
+
+log = logging.getLogger("eddy.barrier")
+
+
+class SourceQueue:
+    """The input of a source actor: barriers and DML transactions in one order.
+
+    Barriers never wait; DML writers wait for row permits so a slow table
+    applies back-pressure to writers, never to barrier injection.
+    """
+
+    def __init__(self, max_pending_rows: int = 1 << 20) -> None:
+        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._max_rows = max_pending_rows
+        self._pending_rows = 0
+        self._room = asyncio.Condition()
+
+    def put_barrier(self, barrier: Barrier) -> None:
+        self._queue.put_nowait(barrier)
+
+    async def put_data(self, item: object, rows: int) -> None:
+        async with self._room:
+            await self._room.wait_for(lambda: self._pending_rows == 0 or self._pending_rows + rows <= self._max_rows)
+            self._pending_rows += rows
+        self._queue.put_nowait(item)
+
+    async def get(self) -> object:
+        return await self._queue.get()
+
+    async def release(self, rows: int) -> None:
+        async with self._room:
+            self._pending_rows -= rows
+            self._room.notify_all()
+
+
+@dataclass
+class _Epoch:
+    barrier: Barrier
+    to_collect: set[int]
+    collected: set[int] = field(default_factory=set)
+
+
+class LocalBarrierManager:
+    def __init__(self, node_id: int, store: StateStore,
+                 report: Callable[[BarrierCompleteReport], Awaitable[None]],
+                 on_failure: Callable[[int, BaseException], None]) -> None:
+        self.node_id = node_id
+        self.store = store
+        self._report = report
+        self._on_failure = on_failure
+        self.sources: dict[int, SourceQueue] = {}
+        self._epochs: dict[int, _Epoch] = {}
+        self._completions: asyncio.Queue[_Epoch] = asyncio.Queue()
+        self._completer: asyncio.Task[None] | None = None
+        self.failed = False
+
+    def start(self) -> None:
+        self._completer = asyncio.get_running_loop().create_task(self._complete_loop(), name="barrier-completer")
+
+    def register_source(self, actor_id: int) -> SourceQueue:
+        q = self.sources.get(actor_id)
+        if q is None:
+            q = self.sources[actor_id] = SourceQueue()
+        return q
+
+    def inject(self, barrier: Barrier, actors_to_collect: set[int], source_actors: set[int]) -> None:
+        """Start a barrier on this node. With no actors to collect it completes at once."""
+        if barrier.epoch.curr in self._epochs:
+            raise RuntimeError(f"barrier {barrier.epoch} injected twice")
+        st = _Epoch(barrier, set(actors_to_collect))
+        self._epochs[barrier.epoch.curr] = st
+        for a in source_actors:
+            self.register_source(a).put_barrier(barrier)
+        if not st.to_collect:
+            self._finish(st)
+
+    def collect(self, actor_id: int, barrier: Barrier) -> None:
+        st = self._epochs.get(barrier.epoch.curr)
+        if st is None:
+            return  # a barrier from before a reset
+        st.collected.add(actor_id)
+        if st.collected >= st.to_collect:
+            self._finish(st)
+        if barrier.is_stop(actor_id):
+            self.sources.pop(actor_id, None)
+
+    def _finish(self, st: _Epoch) -> None:
+        del self._epochs[st.barrier.epoch.curr]
+        self._completions.put_nowait(st)
+
+    async def _complete_loop(self) -> None:
+        while True:
+            st = await self._completions.get()
+            b = st.barrier
+            try:
+                ssts = await self.store.sync(b.epoch.prev) if b.is_checkpoint else []
+                await self._report(BarrierCompleteReport(self.node_id, b.epoch.curr, b.epoch.prev,
+                                                         b.kind, tuple(ssts)))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("completing barrier %s failed", b.epoch)
+                self._on_failure(-1, exc)
+
+    def notify_failure(self, actor_id: int, exc: BaseException) -> None:
+        self.failed = True
+        self._on_failure(actor_id, exc)
+
+    def reset(self) -> None:
+        """Recovery: forget in-flight barriers and source queues (actors are being dropped)."""
+        self._epochs.clear()
+        self.sources.clear()
+        while not self._completions.empty():
+            self._completions.get_nowait()
+        self.failed = False
+
+    async def close(self) -> None:
+        if self._completer is not None:
+            self._completer.cancel()
+            try:
+                await self._completer
+            except (asyncio.CancelledError, Exception):
+                pass

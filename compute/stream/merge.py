@@ -1,0 +1,77 @@
+"""Merge: reads every upstream actor's channel and aligns barriers.
+
+Chunks pass through as they arrive. Once a barrier arrives on one channel,
+that channel is not read again until the same barrier has arrived on all of
+them; then the barrier is emitted once. This is what makes a barrier a
+consistent cut of the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+
+from common.message import Barrier, Message, UpdateMutation
+from common.types import DataType
+from compute.stream.channel import Channel
+
+
+class MergeExecutor:
+    def __init__(self, types: tuple[DataType, ...], channels: Sequence[Channel], actor_id: int,
+                 upstream_fragment_id: int, channel_factory: Callable[[int], Channel] | None = None) -> None:
+        self.types = types
+        self.channels = list(channels)
+        self.actor_id = actor_id
+        self.upstream_fragment_id = upstream_fragment_id
+        self._channel_factory = channel_factory
+
+    async def execute(self) -> AsyncIterator[Message]:
+        if len(self.channels) == 1 and self._channel_factory is None:
+            ch = self.channels[0]
+            while True:
+                yield await ch.recv()
+        while True:
+            barrier = None
+            async for msg in self._until_aligned():
+                if isinstance(msg, Barrier):
+                    barrier = msg
+                else:
+                    yield msg
+            assert barrier is not None
+            self._on_barrier(barrier)
+            yield barrier
+
+    async def _until_aligned(self) -> AsyncIterator[Message]:
+        """Yield chunks until every channel delivered a barrier; yield that barrier last."""
+        pending: dict[asyncio.Task[Message], Channel] = {
+            asyncio.ensure_future(ch.recv()): ch for ch in self.channels
+        }
+        barrier: Barrier | None = None
+        try:
+            while pending:
+                done, _ = await asyncio.wait(pending.keys(), return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    ch = pending.pop(task)
+                    msg = task.result()
+                    if isinstance(msg, Barrier):
+                        if barrier is not None and msg.epoch != barrier.epoch:
+                            raise RuntimeError(f"barrier misaligned at actor {self.actor_id}: "
+                                               f"{msg.epoch} vs {barrier.epoch}")
+                        barrier = msg
+                    else:
+                        yield msg
+                        pending[asyncio.ensure_future(ch.recv())] = ch
+        finally:
+            for task in pending:
+                task.cancel()
+        assert barrier is not None
+        yield barrier
+
+    def _on_barrier(self, barrier: Barrier) -> None:
+        """Rescale may replace this actor's upstream actors from the next epoch on."""
+        m = barrier.mutation
+        if isinstance(m, UpdateMutation) and self._channel_factory is not None:
+            for actor, fragment, upstreams in m.merges:
+                if actor == self.actor_id and fragment == self.upstream_fragment_id:
+                    keep = {ch.upstream_actor: ch for ch in self.channels}
+                    self.channels = [keep.get(u) or self._channel_factory(u) for u in upstreams]

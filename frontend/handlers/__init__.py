@@ -1,0 +1,1 @@
+"""One handler module per statement family, called from the session's pipeline."""

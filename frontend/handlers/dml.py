@@ -1,0 +1,192 @@
+"""INSERT, UPDATE and DELETE: batch plans whose changes enter the table's dataflow as one transaction.
+
+Values are computed completely before anything is written, so a failing
+statement changes nothing. UPDATE and DELETE (and INSERT ... SELECT) read
+the committed snapshot; when this session has writes not yet committed,
+they first wait for a checkpoint, so a session always sees its own writes.
+With `implicit_flush` on, a DML statement returns only after the epoch
+holding its changes is committed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from common import functions
+from common.catalog import Relation, RelationKind
+from common.errors import (
+    DatatypeMismatch,
+    FeatureNotSupported,
+    NotNullViolation,
+    SyntaxError_,
+    UndefinedColumn,
+    UndefinedTable,
+    WrongObjectType,
+)
+from common.expr import Cast, Expr, InputRef, Literal
+from common.plan import BatchDml, BatchFilter, BatchProject, BatchScan, DmlKind
+from common.types import BIGINT, DataType, TypeName
+from frontend.binder.expr import ExprBinder, Scope, identifier
+from frontend.binder.query import QueryBinder
+from frontend.pgwire.session_api import QueryResult
+from frontend.planner.batch import to_batch
+from frontend.planner.logical import Field, LValues
+from frontend.planner.optimizer import optimize
+
+if TYPE_CHECKING:
+    from frontend.session import Session
+
+
+def _target(session: Session, table: exp.Expression) -> Relation:
+    name = identifier(table.this)
+    rel = session.lookup(name, identifier(table.args.get("db")) or None)
+    if rel is None:
+        raise UndefinedTable(f'relation "{name}" does not exist')
+    if rel.kind is not RelationKind.TABLE:
+        raise WrongObjectType(f'cannot change materialized view "{rel.name}"')
+    return rel
+
+
+def assignment_cast(e: Expr, target: DataType, column: str) -> Expr:
+    """PostgreSQL's assignment cast of a value into a column (numeric -> integer rounds, text -> int fails)."""
+    if e.type == target:
+        return e
+    if isinstance(e, Literal) and e.value is None:
+        return Literal(None, target)
+    if not _assignable(e.type, target):
+        raise DatatypeMismatch(f'column "{column}" is of type {target} but expression is of type {e.type}',
+                               hint="You will need to rewrite or cast the expression.")
+    return Cast(e, target)
+
+
+def _assignable(src: DataType, dst: DataType) -> bool:
+    """PostgreSQL's assignment casts: implicit ones, numeric narrowing, anything to text, among date/times."""
+    if functions.can_cast(src, dst, implicit=True):
+        return True
+    if src.is_numeric and dst.is_numeric:
+        return True
+    if dst.name is TypeName.VARCHAR:
+        return True
+    return src.is_temporal and dst.is_temporal
+
+
+async def insert(session: Session, tree: exp.Insert) -> QueryResult:
+    if tree.args.get("returning") is not None:
+        raise FeatureNotSupported("INSERT ... RETURNING is not supported yet")
+    if tree.args.get("conflict") is not None:
+        raise FeatureNotSupported("INSERT ... ON CONFLICT is not supported; a table with a primary key already "
+                                  "overwrites the existing row")
+    target = tree.this
+    names: list[str] | None = None
+    if isinstance(target, exp.Schema):
+        names = [identifier(c) for c in target.expressions]
+        target = target.this
+    rel = _target(session, target)
+    visible = [c for c in rel.columns if not c.hidden]
+    if names is None:
+        cols = visible
+    else:
+        by_name = {c.name: c for c in visible}
+        for n in names:
+            if n not in by_name:
+                raise UndefinedColumn(f'column "{n}" of relation "{rel.name}" does not exist')
+        if len(set(names)) != len(names):
+            raise SyntaxError_(f'column "{next(n for n in names if names.count(n) > 1)}" specified more than once')
+        cols = [by_name[n] for n in names]
+    source = tree.expression
+    binder = QueryBinder(session.lookup, session.bind_context())
+    if isinstance(source, exp.Values):
+        plan = binder.values(source.expressions, [c.type for c in cols])
+    else:
+        await session.read_own_writes()
+        plan = optimize(binder.bind(source).plan)
+    width = len(plan.fields)
+    if width > len(cols):
+        raise SyntaxError_("INSERT has more expressions than target columns")
+    if width < len(cols) and names is not None:
+        raise SyntaxError_("INSERT has more target columns than expressions")
+    position = {c.name: i for i, c in enumerate(cols)}
+    exprs: list[Expr] = []
+    pk_names = set(rel.pk_names)
+    for c in visible:
+        if c.name in position and position[c.name] < width:
+            i = position[c.name]
+            exprs.append(assignment_cast(InputRef(i, plan.fields[i].type), c.type, c.name))
+        else:
+            if c.name in pk_names:
+                raise NotNullViolation(f'null value in column "{c.name}" of relation "{rel.name}" violates '
+                                       "not-null constraint")
+            exprs.append(Literal(None, c.type))
+    _check_literal_keys(rel, plan, position, pk_names)
+    project = BatchProject(to_batch(plan), tuple(exprs), tuple(c.type for c in visible))
+    count = await session.run_dml(BatchDml(DmlKind.INSERT, rel.id, rel.desc, project, (BIGINT,)))
+    return QueryResult("INSERT", row_count=count)
+
+
+def _check_literal_keys(rel: Relation, plan: object, position: dict[str, int], pk_names: set[str]) -> None:
+    """A NULL primary key in VALUES is refused up front, as PostgreSQL refuses it."""
+    if not isinstance(plan, LValues):
+        return
+    for name in pk_names:
+        i = position.get(name)
+        if i is None:
+            continue
+        for row in plan.rows:
+            cell = row[i]
+            if isinstance(cell, Literal) and cell.value is None:
+                raise NotNullViolation(f'null value in column "{name}" of relation "{rel.name}" violates '
+                                       "not-null constraint")
+
+
+def _scan_scope(rel: Relation, table: exp.Expression) -> tuple[BatchScan, Scope]:
+    alias = identifier(table.args["alias"].this) if table.args.get("alias") else rel.name
+    fields = tuple(Field(c.name, c.type, alias, c.hidden) for c in rel.columns)
+    desc = rel.desc
+    return BatchScan(desc, tuple(range(len(desc.columns))), desc.types), Scope(fields)
+
+
+async def update(session: Session, tree: exp.Update) -> QueryResult:
+    if tree.args.get("from") is not None or tree.args.get("from_") is not None:
+        raise FeatureNotSupported("UPDATE ... FROM is not supported yet")
+    rel = _target(session, tree.this)
+    scan, scope = _scan_scope(rel, tree.this)
+    ctx = session.bind_context()
+    binder = ExprBinder(scope, ctx, "UPDATE")
+    new: dict[int, Expr] = {}
+    for a in tree.expressions:
+        if not isinstance(a, exp.EQ) or not isinstance(a.this, exp.Column):
+            raise SyntaxError_("expected column = expression in SET")
+        name = identifier(a.this.this)
+        idx = next((i for i, c in enumerate(rel.columns) if c.name == name and not c.hidden), None)
+        if idx is None:
+            raise UndefinedColumn(f'column "{name}" of relation "{rel.name}" does not exist')
+        col = rel.columns[idx]
+        new[idx] = assignment_cast(binder.bind(a.expression, col.type), col.type, col.name)
+    source = _filtered(scan, tree, scope, ctx)
+    old = [InputRef(i, c.type) for i, c in enumerate(rel.columns)]
+    exprs = tuple(old) + tuple(new.get(i, old[i]) for i in range(len(old)))
+    project = BatchProject(source, exprs, rel.desc.types * 2)
+    await session.read_own_writes()
+    count = await session.run_dml(BatchDml(DmlKind.UPDATE, rel.id, rel.desc, project, (BIGINT,)))
+    return QueryResult("UPDATE", row_count=count)
+
+
+async def delete(session: Session, tree: exp.Delete) -> QueryResult:
+    if tree.args.get("using") is not None:
+        raise FeatureNotSupported("DELETE ... USING is not supported yet")
+    rel = _target(session, tree.this)
+    scan, scope = _scan_scope(rel, tree.this)
+    source = _filtered(scan, tree, scope, session.bind_context())
+    await session.read_own_writes()
+    count = await session.run_dml(BatchDml(DmlKind.DELETE, rel.id, rel.desc, source, (BIGINT,)))
+    return QueryResult("DELETE", row_count=count)
+
+
+def _filtered(scan: BatchScan, tree: exp.Expression, scope: Scope, ctx) -> BatchScan | BatchFilter:  # type: ignore[no-untyped-def]
+    where = tree.args.get("where")
+    if where is None:
+        return scan
+    predicate = ExprBinder(scope, ctx, "WHERE").bind_predicate(where.this)
+    return BatchFilter(scan, predicate, scan.types)

@@ -1,0 +1,1 @@
+"""Planning: logical plans, the optimizer, and batch and stream plan generation."""

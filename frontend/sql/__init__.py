@@ -1,0 +1,1 @@
+"""Eddy's SQL dialect (a sqlglot dialect on top of PostgreSQL's) and statement parsing."""
