@@ -75,7 +75,8 @@ class Relation:
 
     `desc` is the state table holding its rows (hidden columns included);
     `depends_on` lists the relations a view reads; `internal_tables` the
-    operator state tables of its dataflow.
+    operator state tables of its dataflow; `fragment_ids` its fragments,
+    the one holding its materialize first.
     """
 
     id: int

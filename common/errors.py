@@ -242,9 +242,13 @@ class WrongObjectType(EddyError):
     sqlstate = "42809"
 
 
-# Class 53 / 55 / 57: resources, prerequisite state, operator intervention
+# Class 53 / 54 / 55 / 57: resources, limits, prerequisite state, operator intervention
 class OutOfMemory(EddyError):
     sqlstate = "53200"
+
+
+class ProgramLimitExceeded(EddyError):
+    sqlstate = "54000"
 
 
 class ObjectNotInPrerequisiteState(EddyError):

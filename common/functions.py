@@ -76,18 +76,21 @@ def resolve(name: str, arg_types: Sequence[DataType | None]) -> FunctionSignatur
             raise UndefinedFunction(f"function {name}() does not exist",
                                     hint="No function matches the given name and argument types. "
                                          "You might need to add explicit type casts.")
-        return FunctionSignature(name, tuple(VARCHAR for _ in types), VARCHAR)
+        # Arguments keep their types: concat prints them with their output functions ('t', not 'true').
+        return FunctionSignature(name, tuple(VARCHAR if t is None else t for t in types), VARCHAR)
     if name in OPERATORS:
         return _resolve_operator(name, types)
     candidates = [c for c in FUNCTIONS.get(name, ()) if len(c.args) == len(types)]
-    chosen = _select(candidates, types, binary_operator=False)
-    if chosen is None:
-        raise UndefinedFunction(f"function {name}({', '.join(_type_name(t) for t in types)}) does not exist",
-                                hint="No function matches the given name and argument types. "
-                                     "You might need to add explicit type casts.")
-    if chosen == "ambiguous":
-        raise AmbiguousFunction(f"function {name}({', '.join(_type_name(t) for t in types)}) is not unique",
+    shown = f"{name}({', '.join(_type_name(t) for t in types)})"
+    try:
+        chosen = _select(candidates, types, binary_operator=False)
+    except _NotUnique:
+        raise AmbiguousFunction(f"function {shown} is not unique",
                                 hint="Could not choose a best candidate function. "
+                                     "You might need to add explicit type casts.") from None
+    if chosen is None:
+        raise UndefinedFunction(f"function {shown} does not exist",
+                                hint="No function matches the given name and argument types. "
                                      "You might need to add explicit type casts.")
     return FunctionSignature(chosen.func, chosen.cast_types(), chosen.ret)
 
@@ -95,16 +98,17 @@ def resolve(name: str, arg_types: Sequence[DataType | None]) -> FunctionSignatur
 def _resolve_operator(name: str, types: list[DataType | None]) -> FunctionSignature:
     symbol = OPERATOR_SYMBOLS[name]
     candidates = [c for c in OPERATORS[name] if len(c.args) == len(types)]
-    chosen = _select(candidates, types, binary_operator=len(types) == 2)
     shown = " ".join([_type_name(types[0]), symbol, _type_name(types[1])] if len(types) == 2
                      else [symbol, *(_type_name(t) for t in types)])
+    try:
+        chosen = _select(candidates, types, binary_operator=len(types) == 2)
+    except _NotUnique:
+        raise AmbiguousFunction(f"operator is not unique: {shown}",
+                                hint="Could not choose a best candidate operator. "
+                                     "You might need to add explicit type casts.") from None
     if chosen is None:
         raise UndefinedFunction(f"operator does not exist: {shown}",
                                 hint="No operator matches the given name and argument types. "
-                                     "You might need to add explicit type casts.")
-    if chosen == "ambiguous":
-        raise AmbiguousFunction(f"operator is not unique: {shown}",
-                                hint="Could not choose a best candidate operator. "
                                      "You might need to add explicit type casts.")
     return FunctionSignature(chosen.func, chosen.cast_types(), chosen.ret)
 
@@ -148,8 +152,13 @@ def _same(a: DataType | None, b: DataType | None) -> bool:
     return a is not None and b is not None and a.name is b.name
 
 
+class _NotUnique(Exception):
+    """Several overloads fit equally well."""
+
+
 def _select(candidates: list[Candidate], types: list[DataType | None],
-            binary_operator: bool) -> Candidate | str | None:
+            binary_operator: bool) -> Candidate | None:
+    """The overload PostgreSQL picks, None if none fits; raises _NotUnique on a tie."""
     exact = [c for c in candidates if all(_same(a, t) for a, t in zip(c.args, types))]
     if exact:
         return exact[0]
@@ -170,7 +179,7 @@ def _keep_best(cands: list[Candidate], score: object) -> list[Candidate]:
     return [c for c, s in zip(cands, scores) if s == best]
 
 
-def _choose(live: list[Candidate], types: list[DataType | None]) -> Candidate | str | None:
+def _choose(live: list[Candidate], types: list[DataType | None]) -> Candidate:
     known = [i for i, t in enumerate(types) if t is not None]
     unknown = [i for i, t in enumerate(types) if t is None]
     live = _keep_best(live, lambda c: sum(_same(c.args[i], types[i]) for i in known))
@@ -182,7 +191,7 @@ def _choose(live: list[Candidate], types: list[DataType | None]) -> Candidate | 
     if len(live) == 1:
         return live[0]
     if not unknown:
-        return "ambiguous"
+        raise _NotUnique
     resolved = _resolve_unknown_categories(live, unknown)
     if resolved is not None:
         kept = [c for c in live if all(
@@ -197,7 +206,7 @@ def _choose(live: list[Candidate], types: list[DataType | None]) -> Candidate | 
             matches = [c for c in live if all(_coercible(first, a) for a in c.args)]
             if len(matches) == 1:
                 return matches[0]
-    return "ambiguous"
+    raise _NotUnique
 
 
 def _resolve_unknown_categories(live: list[Candidate], unknown: list[int]) -> dict[int, tuple[Category, bool]] | None:

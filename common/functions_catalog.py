@@ -36,7 +36,7 @@ DATETIMES = (DATE, TIMESTAMP, TIMESTAMPTZ)
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One overload. None in `args` is PostgreSQL's anynonarray: any type, passed to the evaluator as text."""
+    """One overload. None in `args` is PostgreSQL's anynonarray: any type, cast to text (anytextcat does `$1::text`)."""
 
     func: str
     args: tuple[DataType | None, ...]
@@ -44,6 +44,7 @@ class Candidate:
     casts: tuple[DataType, ...] | None = None
 
     def cast_types(self) -> tuple[DataType, ...]:
+        """What the binder casts each argument to."""
         if self.casts is not None:
             return self.casts
         return tuple(TEXT if a is None else a for a in self.args)

@@ -14,8 +14,15 @@ import numpy as np
 import pyarrow as pa
 
 from common.pgtext_calendar import normalize_timezone
-from common.pgtext_datetime import DATE, TIMESTAMP, TIMESTAMPTZ, format_dates, format_timestamps, \
-    format_timestamptzs, parse_datetimes
+from common.pgtext_datetime import (
+    DATE,
+    TIMESTAMP,
+    TIMESTAMPTZ,
+    format_dates,
+    format_timestamps,
+    format_timestamptzs,
+    parse_datetimes,
+)
 from common.pgtext_interval import format_intervals, parse_intervals
 from common.pgtext_number import (
     format_bools,
@@ -44,6 +51,8 @@ DEFAULT_FORMAT = FormatOptions()
 
 
 def _int64_values(arr: pa.Array) -> np.ndarray:
+    if pa.types.is_date32(arr.type):
+        arr = arr.cast(pa.int32())
     filled = arr.cast(pa.int64()).fill_null(0)
     return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=np.int64)
 

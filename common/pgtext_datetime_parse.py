@@ -284,7 +284,7 @@ def _read_offset(f: _Fields, tok: str) -> None:
         raise _Syntax
     if len(parts) > 3 or not all(p.isdigit() for p in parts):
         raise _Syntax
-    hh, mm, ss = (int(p) for p in (parts + ["0", "0"])[:3])
+    hh, mm, ss = (int(p) for p in [*parts, "0", "0"][:3])
     if hh > 15 or mm > 59 or ss > 59:
         raise _OffsetRange
     f.offset_s = sign * (hh * 3600 + mm * 60 + ss)

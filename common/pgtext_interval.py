@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from common.errors import DatetimeFieldOverflow, InvalidDatetimeFormat
-from common.pgtext_calendar import USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC
+from common.pgtext_calendar import USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC
 
 MONTHS_PER_YEAR = 12
 DAYS_PER_MONTH = 30

@@ -10,6 +10,7 @@ keeps its scale.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
 import numpy as np
 import pyarrow as pa
@@ -49,7 +50,7 @@ def format_floats(arr: pa.Array, t: DataType, extra_float_digits: int) -> pa.Arr
     stripped = pc.utf8_ltrim(all_digits, "0")
     leading = _lengths(all_digits) - _lengths(stripped)
     digits = pc.utf8_rtrim(stripped, "0")
-    exp_field = sign_and_body.field("exp")
+    exp_field = pc.replace_substring(sign_and_body.field("exp"), "+", "")
     exp = np.asarray(pc.if_else(pc.equal(exp_field, ""), "0", exp_field).cast(pa.int64())
                      .to_numpy(zero_copy_only=False))
     decimal_exp = _lengths(sign_and_body.field("int")) - 1 - leading + exp
@@ -60,7 +61,47 @@ def format_floats(arr: pa.Array, t: DataType, extra_float_digits: int) -> pa.Arr
     out = pc.binary_join_element_wise(sign_and_body.field("sign"), body, "")
     specials = pc.replace_substring(pc.replace_substring(special, "nan", "NaN"), "inf", "Infinity")
     out = pc.if_else(pa.array(is_special), pc.replace_substring(specials, "-NaN", "NaN"), out)
+    out = _fix_boundary_cases(arr, t, out, upper)
     return pc.if_else(arr.is_valid(), out, pa.scalar(None, pa.string()))
+
+
+# Magnitudes from which a float's rounding boundary can itself be a short
+# decimal (2^50 for doubles, 2^22 for reals). Arrow's shortest output may
+# then pick the boundary, which PostgreSQL's Ryu never does.
+_BOUNDARY_FROM = {TypeName.DOUBLE: 2.0**50, TypeName.REAL: 2.0**22}
+
+
+def _fix_boundary_cases(arr: pa.Array, t: DataType, out: pa.Array, upper: int) -> pa.Array:
+    v = np.asarray(arr.fill_null(0).to_numpy(zero_copy_only=False))
+    with np.errstate(invalid="ignore"):
+        suspect = np.isfinite(v) & (np.abs(v) >= _BOUNDARY_FROM[t.name])
+    if not suspect.any():
+        return out
+    idx = np.flatnonzero(suspect)
+    fixed = [_shortest_inside(v[i], upper) for i in idx.tolist()]
+    return _scatter(out, idx, pa.array(fixed, pa.string()))
+
+
+def _shortest_inside(value: np.floating, upper: int) -> str:
+    """The shortest decimal strictly inside `value`'s rounding interval, in PostgreSQL's notation."""
+    dtype = type(value)
+    exact = Fraction(float(value))
+    low = (exact + Fraction(float(np.nextafter(value, dtype(-np.inf))))) / 2
+    high = (exact + Fraction(float(np.nextafter(value, dtype(np.inf))))) / 2
+    for digits in range(1, 18):
+        text = f"{float(value):.{digits - 1}e}"
+        if low < Fraction(Decimal(text)) < high:
+            break
+    mantissa, exponent = text.split("e")
+    body = mantissa.lstrip("-").replace(".", "").rstrip("0") or "0"
+    exp = int(exponent)
+    sign = "-" if mantissa.startswith("-") else ""
+    if exp < -4 or exp >= upper:
+        head, tail = body[0], body[1:]
+        return f"{sign}{head}{'.' + tail if tail else ''}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    if exp >= len(body) - 1:
+        return sign + body + "0" * (exp - len(body) + 1)
+    return f"{sign}{body[:exp + 1]}.{body[exp + 1:]}"
 
 
 def _lengths(a: pa.Array) -> np.ndarray:
@@ -115,7 +156,7 @@ def _format_floats_g(arr: pa.Array, precision: int) -> pa.Array:
         elif v in (float("inf"), float("-inf")):
             out.append("Infinity" if v > 0 else "-Infinity")
         else:
-            out.append("%.*g" % (precision, v))
+            out.append(f"{v:.{precision}g}")
     return pa.array(out, pa.string())
 
 

@@ -39,6 +39,12 @@ class MetaForCompute(Protocol):
 
     async def new_object_ids(self, n: int) -> list[int]: ...
 
+    def pin_version(self, node_id: int, version: Any) -> None:
+        """A batch query reads this version: keep its objects until unpinned."""
+        ...
+
+    def unpin_version(self, node_id: int, version_id: int) -> None: ...
+
 
 class ComputeNode:
     def __init__(self, node_id: int, object_store: ObjectStore, meta: MetaForCompute,
@@ -88,6 +94,7 @@ class ComputeNode:
         eval_ctx = EvalContext(format=format)
         await self.store.wait_committed(epoch)
         version = self.store.pin()
+        self.meta.pin_version(self.node_id, version)
         try:
             ctx = BatchContext(epoch=epoch, reader=self._reader, dml=self.dml, eval_ctx=eval_ctx,
                                cancelled=cancelled or (lambda: False))
@@ -95,6 +102,7 @@ class ComputeNode:
                 yield batch
         finally:
             self.store.unpin(version)
+            self.meta.unpin_version(self.node_id, version.id)
 
     async def dml_write(self, table_id: int, chunk: StreamChunk) -> None:
         await self.dml.write(table_id, chunk)

@@ -90,6 +90,7 @@ class Playground:
         await self.meta.start()
         self.compactor = Compactor(self.meta.hummock, object_store, self.meta.publish_version)
         self.compactor.start()
+        self.meta.start_garbage_collection(object_store)
         self.frontend = FrontendNode(LocalMetaClient(self.meta), lambda: self.compute)  # type: ignore[arg-type,return-value]
         await self.frontend.start(c.host, c.port)
 

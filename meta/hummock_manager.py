@@ -50,6 +50,8 @@ class HummockManager:
         self._task_ids = itertools.count(1)
         self._pins: dict[Hashable, Counter[int]] = {}
         self._pinned_versions: dict[int, HummockVersion] = {}
+        # When each stale object became stale (objects stale before a restart count from the restart).
+        self._stale_since: dict[int, float] = dict.fromkeys(stale, time.monotonic())
 
     @classmethod
     async def load(cls, meta_store: MetaStore, config: CompactionConfig | None = None) -> HummockManager:
@@ -78,8 +80,12 @@ class HummockManager:
 
     # -- commits ---------------------------------------------------------------
 
-    async def commit_epoch(self, epoch: int, ssts: Sequence[SstInfo], extra_puts: Sequence[Put] = ()) -> HummockVersion:
-        """Add a checkpoint's SSTs to L0 and advance the committed epoch, in one meta-store transaction."""
+    async def commit_epoch(self, epoch: int, ssts: Sequence[SstInfo], extra_puts: Sequence[Put] = (),
+                           extra_deletes: Sequence[Delete] = ()) -> HummockVersion:
+        """Add a checkpoint's SSTs to L0 and advance the committed epoch, in one meta-store transaction.
+
+        `extra_puts`/`extra_deletes` (catalog changes riding on the checkpoint) commit in the same transaction.
+        """
         async with self._lock:
             v = self._version
             if epoch <= v.committed_epoch:
@@ -89,10 +95,10 @@ class HummockManager:
                     raise InternalError(f"sst {s.object_id} has an object id meta never allocated")
             added = tuple(sorted(ssts, key=lambda s: s.smallest_key))
             delta = VersionDelta(v.id + 1, v.id, epoch, l0_added=added)
-            return await self._apply(delta, extra_puts)
+            return await self._apply(delta, extra_puts, extra_deletes=extra_deletes)
 
     async def _apply(self, delta: VersionDelta, extra_puts: Sequence[Put] = (),
-                     stale: dict[int, int] | None = None) -> HummockVersion:
+                     stale: dict[int, int] | None = None, extra_deletes: Sequence[Delete] = ()) -> HummockVersion:
         new = self._version.apply(delta)
         puts: list[Put] = [
             (NAMESPACE, _VERSION, new.to_json()),
@@ -101,12 +107,15 @@ class HummockManager:
         ]
         if stale is not None:
             puts.append((NAMESPACE, _STALE, {str(k): v for k, v in stale.items()}))
-        deletes: list[Delete] = []
+        deletes: list[Delete] = list(extra_deletes)
         if delta.id > _DELTAS_KEPT:
             deletes.append((DELTA_NAMESPACE, f"{delta.id - _DELTAS_KEPT:016x}"))
         await self._store.write(puts, deletes)
         self._version = new
         if stale is not None:
+            now = time.monotonic()
+            for oid in stale.keys() - self._stale.keys():
+                self._stale_since[oid] = now
             self._stale = stale
         return new
 
@@ -146,6 +155,9 @@ class HummockManager:
     async def _mark_stale(self, objects: dict[int, int]) -> None:
         stale = {**self._stale, **objects}
         await self._store.write([(NAMESPACE, _STALE, {str(k): v for k, v in stale.items()})])
+        now = time.monotonic()
+        for oid in objects:
+            self._stale_since.setdefault(oid, now)
         self._stale = stale
 
     def pending_tasks(self) -> list[CompactionTask]:
@@ -153,9 +165,9 @@ class HummockManager:
 
     # -- pins and deletion -------------------------------------------------------
 
-    def pin_version(self, context_id: Hashable) -> HummockVersion:
-        """Pin the current version for a reader (a compute node, a batch query)."""
-        v = self._version
+    def pin_version(self, context_id: Hashable, version: HummockVersion | None = None) -> HummockVersion:
+        """Pin a version for a reader (a compute node's batch query): the current one, or the one it reads."""
+        v = self._version if version is None else version
         self._pins.setdefault(context_id, Counter())[v.id] += 1
         self._pinned_versions[v.id] = v
         return v
@@ -186,10 +198,16 @@ class HummockManager:
         epochs = [v.committed_epoch for v in self._pinned_versions.values()]
         return min([self._version.committed_epoch, *epochs])
 
-    async def vacuum(self, object_store: ObjectStore) -> int:
-        """Delete objects compaction removed that no pinned version still names; returns how many."""
+    async def vacuum(self, object_store: ObjectStore, min_stale_s: float = 0.0) -> int:
+        """Delete objects compaction removed that no pinned version still names; returns how many.
+
+        An object must have been out of the version for `min_stale_s`: a reader that took a version just
+        before the change and has not pinned it yet (a node between receiving and pinning) stays safe.
+        """
         oldest = self.min_pinned_version_id()
-        doomed = {oid for oid, removed_at in self._stale.items() if oldest is None or oldest >= removed_at}
+        now = time.monotonic()
+        doomed = {oid for oid, removed_at in self._stale.items()
+                  if (oldest is None or oldest >= removed_at) and now - self._stale_since.get(oid, now) >= min_stale_s}
         if not doomed:
             return 0
         # No version a reader can still pin names these objects, so the deletes
@@ -199,6 +217,8 @@ class HummockManager:
             stale = {k: v for k, v in self._stale.items() if k not in doomed}
             await self._store.write([(NAMESPACE, _STALE, {str(k): v for k, v in stale.items()})])
             self._stale = stale
+            for oid in doomed:
+                self._stale_since.pop(oid, None)
         return len(doomed)
 
     async def full_gc(self, object_store: ObjectStore, min_age_s: float) -> int:

@@ -40,8 +40,8 @@ class MetaConfig:
     checkpoint_frequency: int = 1
     barrier_timeout_s: float = 60.0
     default_parallelism: int = 0  # 0: the cores the compute nodes announce
-    compaction_interval_s: float = 2.0
     vacuum_interval_s: float = 30.0
+    full_gc_interval_s: float = 3600.0
 
 
 @dataclasses.dataclass
@@ -64,6 +64,7 @@ class MetaNode:
         self._catalog_listeners: list[CatalogListener] = []
         self._version_listeners: list[Callable[[Any], None]] = []
         self.started_at = time.time()
+        self._gc_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.catalog.load()
@@ -78,6 +79,8 @@ class MetaNode:
         await self.barriers.start()
 
     async def stop(self) -> None:
+        if self._gc_task is not None:
+            self._gc_task.cancel()
         if self.barriers is not None:
             await self.barriers.stop()
 
@@ -130,6 +133,35 @@ class MetaNode:
     async def new_object_ids(self, n: int) -> list[int]:
         return await self.hummock.new_object_ids(n)
 
+    def pin_version(self, node_id: int, version: Any) -> None:
+        self.hummock.pin_version(("compute", node_id), version)
+
+    def unpin_version(self, node_id: int, version_id: int) -> None:
+        self.hummock.unpin_version(("compute", node_id), version_id)
+
+    # -- garbage ----------------------------------------------------------------------
+
+    async def _collect_garbage(self, object_store: Any) -> None:
+        """Delete SSTs compaction replaced (after a grace period), and, hourly, orphans of crashed uploads."""
+        c = self.config
+        last_full = 0.0
+        while True:
+            await asyncio.sleep(c.vacuum_interval_s)
+            try:
+                deleted = await self.hummock.vacuum(object_store, min_stale_s=c.vacuum_interval_s)
+                if time.monotonic() - last_full > c.full_gc_interval_s:
+                    deleted += await self.hummock.full_gc(object_store, min_age_s=c.full_gc_interval_s)
+                    last_full = time.monotonic()
+                if deleted:
+                    log.info("garbage collection deleted %d objects", deleted)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("garbage collection failed")
+
+    def start_garbage_collection(self, object_store: Any) -> None:
+        self._gc_task = asyncio.get_running_loop().create_task(self._collect_garbage(object_store), name="meta-gc")
+
     # -- frontend requests -----------------------------------------------------------
 
     @property
@@ -154,7 +186,7 @@ class MetaNode:
             try:
                 await self._start_job(relation, placed)
                 created = dataclasses.replace(relation, status=JobStatus.CREATED, created_at_ms=int(time.time() * 1000),
-                                              fragment_ids=tuple(pf.fragment_id for pf in placed))
+                                              fragment_ids=tuple(f.fragment_id for f in graph.fragments))
 
                 async def publish() -> None:
                     self.catalog.apply_put(created)

@@ -24,7 +24,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from common.memcomparable import table_prefix
 from storage.bloom import BloomFilter
 from storage.errors import DataCorrupted
 
@@ -253,10 +252,6 @@ def decode_sst(data: bytes, object_key: str) -> tuple[SstMeta, list[Block]]:
     blocks = [decode_block(bytes(view[o: o + n]), meta, i, object_key)
               for i, (o, n) in enumerate(zip(meta.offsets, meta.lengths))]
     return meta, blocks
-
-
-def user_key(table_id: int, key: bytes) -> bytes:
-    return table_prefix(table_id) + key
 
 
 def block_table_key_bounds(meta: SstMeta, index: int) -> tuple[bytes, bytes]:

@@ -16,7 +16,6 @@ import bisect
 import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any
 
 import pyarrow as pa
 
@@ -34,8 +33,8 @@ from storage.iterator import (
 )
 from storage.object_store import ObjectStore
 from storage.shared_buffer import ImmBatch, Row, SharedBuffer
-from storage.sst import EPOCH, TOMB, Block, SstMeta, entry_schema
-from storage.sst_builder import build_ssts
+from storage.sst import EPOCH, TOMB, Block, SstMeta, block_table_key_bounds, entry_schema
+from storage.sst_builder import BuiltSst, build_ssts
 from storage.sstable_store import SstableStore
 from storage.uploader import IdAllocator, upload_ssts
 from storage.version import HummockVersion, SstInfo
@@ -86,7 +85,7 @@ class StateStore:
                 b.synced = False
             raise
 
-    def _build(self, batches: list[ImmBatch]) -> list[Any]:
+    def _build(self, batches: list[ImmBatch]) -> list[BuiltSst]:
         by_table: dict[int, list[ImmBatch]] = {}
         for b in batches:
             by_table.setdefault(b.table_id, []).append(b)
@@ -125,7 +124,11 @@ class StateStore:
         await asyncio.wait_for(wait(), timeout)
 
     def pin(self) -> HummockVersion:
-        """Hold the current version for a batch read; meta learns of pins from `pinned_version_ids`."""
+        """Hold the current version for a batch read.
+
+        This pin is local: vacuum spares the version only once the node reports
+        `pinned_version_ids()` to meta (`HummockManager.pin_version`).
+        """
         v = self._version
         self._pins[v.id] += 1
         return v
@@ -213,8 +216,7 @@ class StateStore:
         for batch in self._buffer.batches(table_id, epoch):
             schema = batch.schema
             sources.append(_imm_pieces(batch, start, end, reverse))
-        l0 = [s for s in _range_candidates_l0(version, table_id, start, end, epoch)]
-        runs: list[list[SstInfo]] = [[s] for s in l0]
+        runs = [[s] for s in _range_candidates_l0(version, table_id, start, end, epoch)]
         for level in version.levels:
             ssts = _level_range(level, table_id, start, end)
             if ssts:
@@ -291,7 +293,7 @@ def _slice_block(block: Block, meta: SstMeta, index: int, table_id: int, start: 
                  end: bytes | None) -> pa.Table:
     """The block's entries within [start, end), as a table; whole blocks inside the range are not filtered."""
     table = pa.Table.from_batches([block.batch])
-    first, last = meta.first_keys[index][4:], meta.last_keys[index][4:]
+    first, last = block_table_key_bounds(meta, index)
     if first >= start and (end is None or last < end):
         return table
     return table.filter(key_range_mask(table.column(0), start, end))

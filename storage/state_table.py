@@ -175,7 +175,7 @@ class StateTable:
                 yield row
 
     async def scan_snapshot(self, epoch: int) -> pa.Table:
-        """Every row of the owned vnodes at `epoch` (a committed epoch), as columns c0..cn."""
+        """Every row of the owned vnodes at `epoch` (a committed epoch), as columns c0..cn, in vnode then pk order."""
         parts = [await self._store.scan(self.table_id, s, e, epoch, self._schema) for s, e in vnode_runs(self._vnodes)]
         if not parts:
             return self._schema.empty_table()
@@ -218,5 +218,8 @@ class StateTable:
 
 
 async def scan_table(store: StateStore, desc: TableDesc, epoch: int) -> pa.Table:
-    """Every row of a state table at `epoch`, all vnodes, as columns c0..cn (for batch queries)."""
+    """Every row of a state table at `epoch`, all vnodes, as columns c0..cn (for batch queries).
+
+    Rows come in key order: by vnode, then pk; callers wanting pk order sort.
+    """
     return (await store.scan(desc.table_id, b"", None, epoch, arrow_schema(desc.types))).drop_columns([KEY])

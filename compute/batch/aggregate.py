@@ -162,15 +162,14 @@ def _extreme(column: pa.Array, gid: np.ndarray, num_groups: int, largest: bool) 
 def _float_extreme(column: pa.Array, values: np.ndarray, gid: np.ndarray, num_groups: int,
                    largest: bool) -> pa.Array:
     """Arrow's min/max, corrected for NaN: Arrow skips it, PostgreSQL orders it above every number."""
-    valid = _valid(column)
-    nan = np.isnan(values) & valid
-    if not nan.any():
-        return _acero(column, gid, num_groups, "max" if largest else "min")
-    nans = np.bincount(gid[nan], minlength=num_groups)
     result = _acero(column, gid, num_groups, "max" if largest else "min")
-    is_nan = nans > 0 if largest else nans == _counts(column, gid, num_groups)
-    is_nan &= nans > 0
-    return pc.if_else(pa.array(is_nan), pa.scalar(float("nan"), t := column.type), result.cast(t))
+    nan = np.isnan(values) & _valid(column)
+    if not nan.any():
+        return result
+    nans = np.bincount(gid[nan], minlength=num_groups)
+    # MAX is NaN as soon as a group holds one; MIN only when the group holds nothing else.
+    to_nan = nans > 0 if largest else (nans > 0) & (nans == _counts(column, gid, num_groups))
+    return pc.if_else(pa.array(to_nan), pa.scalar(float("nan"), column.type), result)
 
 
 def _sorted_extreme(column: pa.Array, gid: np.ndarray, num_groups: int, largest: bool) -> pa.Array:

@@ -10,16 +10,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import pyarrow as pa
 
 from common.catalog import TableDesc
 from common.chunk import StreamChunk
 from common.errors import QueryCanceled
-
-if TYPE_CHECKING:
-    from compute.expr import EvalContext
+from compute.expr import EvalContext
 
 
 class TableReader(Protocol):

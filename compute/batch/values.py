@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pyarrow as pa
 
-from common.expr import Literal
+from common.expr import Expr, Literal
 from common.plan import BatchValues
 from common.types import DataType
 from compute.batch.arrays import cast_array, empty_width_batch, output_batch, slices
@@ -25,9 +25,10 @@ def values_batch(node: BatchValues, eval_ctx: EvalContext) -> pa.RecordBatch:
     return output_batch(columns, len(node.rows))
 
 
-def _column(cells: list, type_: DataType, eval_ctx: EvalContext) -> pa.Array:
-    if all(isinstance(e, Literal) and e.type == type_ for e in cells):
-        return pa.array([e.value for e in cells], type_.arrow)
+def _column(cells: list[Expr], type_: DataType, eval_ctx: EvalContext) -> pa.Array:
+    literals = [e for e in cells if isinstance(e, Literal) and e.type == type_]
+    if len(literals) == len(cells):
+        return pa.array([e.value for e in literals], type_.arrow)
     one_row = empty_width_batch(1)
     parts = [cast_array(evaluate(e, one_row, eval_ctx), type_.arrow) for e in cells]
     return pa.concat_arrays(parts) if parts else pa.array([], type_.arrow)

@@ -56,7 +56,8 @@ def _integer(op: str, a: pa.Array, b: pa.Array, t: DataType) -> pa.Array:
 def _float(op: str, a: pa.Array, b: pa.Array, t: DataType) -> pa.Array:
     ok = all_valid([a, b])
     dtype = np.float32 if t.name is TypeName.REAL else np.float64
-    x, y = values(a).astype(dtype), values(b, 1).astype(dtype)
+    x: np.ndarray = values(a).astype(dtype)
+    y: np.ndarray = values(b, 1).astype(dtype)
     with np.errstate(all="ignore"):
         if op == "add":
             r = x + y

@@ -10,7 +10,7 @@ time zone.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 import pyarrow as pa
@@ -42,6 +42,9 @@ def cast_array(arr: pa.Array, src: DataType, dst: DataType, ctx: EvalContext) ->
     if src == dst:
         return arr
     if dst.name is TypeName.VARCHAR:
+        if src.name is TypeName.BOOLEAN:
+            # PostgreSQL's bool-to-text cast spells the words out; only output prints 't'/'f'.
+            return pc.if_else(arr, "true", "false")
         return format_array(arr, src, ctx.format)
     if src.name is TypeName.VARCHAR:
         return parse_array(arr, dst, ctx.format)
@@ -111,7 +114,9 @@ def _float_to_numeric(arr: pa.Array, src: DataType, dst: DataType) -> pa.Array:
         assert isinstance(v, float)
         if v != v or v in (float("inf"), float("-inf")):
             raise FeatureNotSupported(f"cannot convert {'NaN' if v != v else 'infinity'} to numeric")
-        return Decimal("%.*g" % (digits, v)).quantize(quantum, rounding=ROUND_HALF_UP)
+        with localcontext() as c:
+            c.prec = 100
+            return Decimal(f"{v:.{digits}g}").quantize(quantum, rounding=ROUND_HALF_UP)
 
     exact = map_distinct(arr.cast(pa.float64()), convert, pa.decimal256(76, dst.effective_scale))
     return numeric.to_numeric(exact, dst)

@@ -23,23 +23,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from common.errors import EddyError, FeatureNotSupported
+from common.expr import Case, Cast, Expr, FuncCall, InputRef, Literal
+from common.functions import is_deterministic
+from common.types import TypeName
+
 # Kernel modules register themselves on import.
 from compute.expr import (  # noqa: F401
     arithmetic,
     comparison,
     math_functions,
     string_functions,
-    temporal,
     temporal_functions,
     to_char,
 )
-from common.errors import EddyError, FeatureNotSupported
-from common.expr import Case, Cast, Expr, FuncCall, InputRef, Literal
-from common.types import TypeName
 from compute.expr.cast import cast_array
 from compute.expr.context import ErrorMode, EvalContext
-from compute.expr.kernel import KERNELS, reorder, take, valid_mask
-from compute.expr.temporal_functions import CONSTANTS
+from compute.expr.kernel import CONSTANTS, KERNELS, reorder, take, valid_mask
 
 _DEFAULT = EvalContext()
 
@@ -60,7 +60,7 @@ def evaluate_predicate(expr: Expr, batch: pa.RecordBatch, ctx: EvalContext | Non
 
 def _reads_clock(expr: Expr) -> bool:
     if isinstance(expr, FuncCall):
-        return expr.func in CONSTANTS or any(_reads_clock(a) for a in expr.args)
+        return not is_deterministic(expr.func) or any(_reads_clock(a) for a in expr.args)
     if isinstance(expr, Cast):
         return _reads_clock(expr.arg)
     if isinstance(expr, Case):

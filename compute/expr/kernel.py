@@ -21,8 +21,11 @@ from common.expr import FuncCall
 from compute.expr.context import EvalContext
 
 Kernel = Callable[[list[pa.Array], FuncCall, EvalContext], pa.Array]
+Constant = Callable[[FuncCall, EvalContext], pa.Scalar]
 
 KERNELS: dict[str, Kernel] = {}
+# Functions without arguments (pi(), now()): one value for the whole batch.
+CONSTANTS: dict[str, Constant] = {}
 
 
 def kernel(*names: str) -> Callable[[Kernel], Kernel]:

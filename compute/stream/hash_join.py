@@ -107,7 +107,10 @@ class HashJoinExecutor:
                 done, _ = await asyncio.wait(pending.keys(), return_when=asyncio.FIRST_COMPLETED)
                 for task in sorted(done, key=lambda t: pending[t]):
                     side = pending.pop(task)
-                    msg = task.result()
+                    try:
+                        msg = task.result()
+                    except StopAsyncIteration:
+                        return  # an input ended (only in tests: real streams never end)
                     if isinstance(msg, Barrier):
                         waiting[side] = msg
                     else:

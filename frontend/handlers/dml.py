@@ -73,9 +73,9 @@ def _assignable(src: DataType, dst: DataType) -> bool:
 
 
 async def insert(session: Session, tree: exp.Insert) -> QueryResult:
-    if tree.args.get("returning") is not None:
+    if tree.args.get("returning"):
         raise FeatureNotSupported("INSERT ... RETURNING is not supported yet")
-    if tree.args.get("conflict") is not None:
+    if tree.args.get("conflict"):
         raise FeatureNotSupported("INSERT ... ON CONFLICT is not supported; a table with a primary key already "
                                   "overwrites the existing row")
     target = tree.this
@@ -148,7 +148,7 @@ def _scan_scope(rel: Relation, table: exp.Expression) -> tuple[BatchScan, Scope]
 
 
 async def update(session: Session, tree: exp.Update) -> QueryResult:
-    if tree.args.get("from") is not None or tree.args.get("from_") is not None:
+    if tree.args.get("from") or tree.args.get("from_"):
         raise FeatureNotSupported("UPDATE ... FROM is not supported yet")
     rel = _target(session, tree.this)
     scan, scope = _scan_scope(rel, tree.this)
@@ -174,7 +174,7 @@ async def update(session: Session, tree: exp.Update) -> QueryResult:
 
 
 async def delete(session: Session, tree: exp.Delete) -> QueryResult:
-    if tree.args.get("using") is not None:
+    if tree.args.get("using"):
         raise FeatureNotSupported("DELETE ... USING is not supported yet")
     rel = _target(session, tree.this)
     scan, scope = _scan_scope(rel, tree.this)

@@ -11,14 +11,13 @@ from collections.abc import Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from common import pgtext
 from common.errors import InternalError, InvalidBinaryRepresentation, InvalidParameterValue
+from common.pgtext import FormatOptions, format_array, parse_text
 from common.types import DataType
 from frontend.pgwire.backend import BINARY_FORMAT, TEXT_FORMAT
 from frontend.pgwire.binary import decode_binary, encode_binary_column
 from frontend.pgwire.cells import ColumnCells, assemble_data_rows, string_cells
 from frontend.pgwire.framing import decode_text
-from frontend.pgwire.session_api import FormatOptions
 
 FORMAT_CODES = (TEXT_FORMAT, BINARY_FORMAT)
 
@@ -29,15 +28,10 @@ def check_format_codes(codes: Sequence[int]) -> None:
             raise InvalidParameterValue(f"unsupported format code: {code}")
 
 
-def _text_options(opts: FormatOptions) -> pgtext.FormatOptions:
-    # The session reports the boundary's FormatOptions; pgtext has its own twin of it.
-    return pgtext.FormatOptions(opts.timezone, opts.datestyle, opts.intervalstyle, opts.extra_float_digits)
-
-
-def _column_cells(arr: pa.Array, t: DataType, fmt: int, opts: pgtext.FormatOptions) -> ColumnCells:
+def _column_cells(arr: pa.Array, t: DataType, fmt: int, opts: FormatOptions) -> ColumnCells:
     if fmt == BINARY_FORMAT:
         return encode_binary_column(arr, t)
-    text = pgtext.format_array(arr, t, opts)
+    text = format_array(arr, t, opts)
     if text.null_count != arr.null_count:
         # NULL must stay NULL (length -1) whatever the formatter did with it.
         text = pc.if_else(arr.is_null(), pa.scalar(None, text.type), text)
@@ -50,8 +44,7 @@ def encode_rows(batch: pa.RecordBatch, types: Sequence[DataType], formats: Seque
     if batch.num_columns != len(types):
         raise InternalError("internal error",
                             detail=f"result has {batch.num_columns} columns but {len(types)} were described")
-    text_opts = _text_options(opts)
-    cells = [_column_cells(batch.column(i), t, f, text_opts) for i, (t, f) in enumerate(zip(types, formats))]
+    cells = [_column_cells(batch.column(i), t, f, opts) for i, (t, f) in enumerate(zip(types, formats))]
     return assemble_data_rows(cells, batch.num_rows)
 
 
@@ -60,7 +53,7 @@ def decode_param(index: int, data: bytes | None, fmt: int, t: DataType, opts: Fo
     if data is None:
         return None
     if fmt == TEXT_FORMAT:
-        return pgtext.parse_text(decode_text(data), t, _text_options(opts))
+        return parse_text(decode_text(data), t, opts)
     try:
         return decode_binary(data, t)
     except InvalidBinaryRepresentation as e:

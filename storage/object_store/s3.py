@@ -39,7 +39,8 @@ class S3ObjectStore:
         config = Config(
             connect_timeout=_CONNECT_TIMEOUT_S,
             read_timeout=_READ_TIMEOUT_S,
-            retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS},
+            # total_max_attempts counts the first try; botocore's max_attempts would not.
+            retries={"mode": "standard", "total_max_attempts": _MAX_ATTEMPTS},
             max_pool_connections=32,
         )
         # Credentials left as None fall back to boto3's chain (environment, profile, instance role).

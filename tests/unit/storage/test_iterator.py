@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from storage_helpers import ENTRY_SCHEMA, entries
 
 from storage.iterator import merge_for_compaction, merge_visible, merge_windows, rows_of
+from tests.unit.storage.storage_helpers import ENTRY_SCHEMA, entries
 
 Item = tuple[bytes, int, tuple[int, str] | None]
 

@@ -39,9 +39,9 @@ async def test_put_replaces(store: ObjectStore) -> None:
 
 
 async def test_missing_object_names_the_key(store: ObjectStore) -> None:
-    with pytest.raises(ObjectNotFound, match="sst/missing.sst"):
+    with pytest.raises(ObjectNotFound, match=r"sst/missing\.sst"):
         await store.get("sst/missing.sst")
-    with pytest.raises(ObjectNotFound, match="sst/missing.sst"):
+    with pytest.raises(ObjectNotFound, match=r"sst/missing\.sst"):
         await store.get_range("sst/missing.sst", 0, 10)
     with pytest.raises(ObjectNotFound):
         await store.size("sst/missing.sst")
@@ -90,3 +90,10 @@ def test_object_store_from_url(tmp_path: os.PathLike[str]) -> None:
     assert object_store_from_url("memory://other") is not mem
     s3 = object_store_from_url("s3://bucket/some/prefix", s3_endpoint="http://127.0.0.1:1")
     assert isinstance(s3, S3ObjectStore)
+
+
+def test_s3_client_has_short_timeouts_and_capped_retries(s3_store: S3ObjectStore) -> None:
+    config = s3_store._client.meta.config
+    assert (config.connect_timeout, config.read_timeout) == (2.0, 8.0)
+    assert config.retries["mode"] == "standard"
+    assert config.retries["total_max_attempts"] == 4

@@ -6,7 +6,6 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from storage_helpers import ENTRY_SCHEMA, CountingStore, entries
 
 from common.memcomparable import table_prefix
 from storage.errors import DataCorrupted
@@ -15,6 +14,7 @@ from storage.sst import FOOTER_SIZE, decode_sst
 from storage.sst_builder import build_ssts
 from storage.sstable_store import SstableStore
 from storage.version import SstInfo, sst_object_key
+from tests.unit.storage.storage_helpers import ENTRY_SCHEMA, CountingStore, entries
 
 
 def _items(n: int, versions: int = 1) -> list[tuple[bytes, int, tuple[int, str] | None]]:
@@ -72,7 +72,7 @@ def test_compaction_output_splits_tables() -> None:
 def test_compression_round_trips(compression: str | None) -> None:
     t = entries(_items(200))
     [built] = build_ssts([(5, t)], block_size=1024, compression=compression)
-    meta, blocks = decode_sst(built.data, "sst/x")
+    _, blocks = decode_sst(built.data, "sst/x")
     assert pa.Table.from_batches([b.batch for b in blocks]).equals(t)
 
 

@@ -10,7 +10,6 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from storage_helpers import CountingStore
 
 from common.errors import InternalError
 from meta.hummock_manager import HummockManager
@@ -19,6 +18,7 @@ from storage.compaction import CompactionConfig, compact
 from storage.object_store import ObjectStore
 from storage.object_store.memory import MemoryObjectStore
 from storage.state_store import StateStore
+from tests.unit.storage.storage_helpers import CountingStore
 
 SCHEMAS = {1: pa.schema([("c0", pa.int64()), ("c1", pa.string())]), 2: pa.schema([("c0", pa.int32())])}
 KEYS = [b"\x00\x01k%02d" % i for i in range(24)] + [b"\x00\x02"]

@@ -10,7 +10,8 @@ import pyarrow as pa
 
 from common.catalog import ROW_ID_COLUMN, ColumnDesc, OrderType, TableDesc
 from common.chunk import StreamChunk, column_names
-from common.expr import Literal
+from common.expr import Cast, Expr, FuncCall, InputRef, Literal
+from common.functions import resolve
 from common.plan import BatchNode, BatchScan, BatchValues
 from common.types import BIGINT, DataType
 from compute.batch import BatchContext, execute
@@ -66,6 +67,21 @@ def scan(desc: TableDesc) -> BatchScan:
 
 def values(rows: Sequence[Sequence[object]], types: Sequence[DataType]) -> BatchValues:
     return BatchValues(tuple(tuple(Literal(v, t) for v, t in zip(r, types)) for r in rows), tuple(types))
+
+
+def col(index: int, type_: DataType) -> InputRef:
+    return InputRef(index, type_)
+
+
+def lit(value: object, type_: DataType) -> Literal:
+    return Literal(value, type_)
+
+
+def fn(name: str, *args: Expr) -> FuncCall:
+    """A call as the binder builds it: the overload PostgreSQL picks, arguments cast to its signature."""
+    sig = resolve(name, [a.type for a in args])
+    cast = tuple(a if a.type == t else Cast(a, t) for a, t in zip(args, sig.arg_types))
+    return FuncCall(sig.func, cast, sig.return_type)
 
 
 def make_ctx(reader: MemoryReader | None = None, dml: RecordingSink | None = None,

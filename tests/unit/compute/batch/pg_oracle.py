@@ -1,23 +1,16 @@
-"""PostgreSQL as the oracle for batch executor tests: a scratch database, loading rows, comparing results.
-
-The database uses the C collation, so strings compare bytewise there too.
-"""
+"""Loading rows into the PostgreSQL oracle (tests.helpers.oracle) and comparing its results with Eddy's."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 import psycopg
 import pyarrow as pa
-import pytest
 
 from common.types import DataType, TypeName
-
-DSN = "host=127.0.0.1 port=5432 user=postgres"
 
 _WIDE = Context(prec=80, rounding=ROUND_HALF_UP)
 
@@ -27,24 +20,6 @@ _PG_TYPE = {
     TypeName.VARCHAR: "varchar", TypeName.DATE: "date", TypeName.TIMESTAMP: "timestamp",
     TypeName.TIMESTAMPTZ: "timestamptz", TypeName.INTERVAL: "interval",
 }
-
-
-@contextmanager
-def scratch_database(name: str) -> Iterator[psycopg.Connection]:
-    """A fresh database `name`, dropped afterwards; skips the test if PostgreSQL is not reachable."""
-    try:
-        admin = psycopg.connect(DSN + " dbname=postgres", autocommit=True)
-    except psycopg.OperationalError as e:
-        pytest.skip(f"postgresql not reachable: {e}")
-    with admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name}")
-        admin.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
-        try:
-            with psycopg.connect(DSN + f" dbname={name}", autocommit=True) as conn:
-                conn.execute("SET TIME ZONE 'UTC'")
-                yield conn
-        finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def load(conn: psycopg.Connection, name: str, columns: Sequence[str], types: Sequence[DataType],

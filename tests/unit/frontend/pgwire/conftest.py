@@ -12,6 +12,14 @@ import psycopg
 import pytest
 
 from tests.unit.frontend.pgwire.pgwire_harness import ServerThread
+from tests.unit.frontend.pgwire.pgwire_rawclient import RawClient
+
+
+@pytest.fixture(autouse=True)
+def _close_raw_clients() -> Iterator[None]:
+    mark = len(RawClient.opened)
+    yield
+    RawClient.close_since(mark)
 
 
 @pytest.fixture

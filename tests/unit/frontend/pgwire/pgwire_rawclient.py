@@ -94,11 +94,18 @@ class Message:
 
 
 class RawClient:
-    """A connection that has passed startup (unless `startup=False`)."""
+    """A connection that has passed startup (unless `startup=False`).
+
+    Every client is remembered in `opened` so that a fixture can close the
+    ones a test left open.
+    """
+
+    opened: list[RawClient] = []
 
     def __init__(self, port: int, *, startup: bool = True, params: dict[str, str] | None = None,
                  timeout: float = 10.0) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        RawClient.opened.append(self)
         self._buf = b""
         self.startup: list[Message] = []
         if startup:
@@ -151,6 +158,13 @@ class RawClient:
 
     def close(self) -> None:
         self.sock.close()
+
+    @classmethod
+    def close_since(cls, mark: int) -> None:
+        """Close every client opened after `len(opened)` was `mark`."""
+        for client in cls.opened[mark:]:
+            client.close()
+        del cls.opened[mark:]
 
 
 def types_of(messages: list[Message]) -> str:

@@ -48,8 +48,10 @@ def server() -> Iterator[ServerThread]:
 
 
 @pytest.fixture(scope="module")
-def healthy(server: ServerThread) -> RawClient:
-    return RawClient(server.port)
+def healthy(server: ServerThread) -> Iterator[RawClient]:
+    client = RawClient(server.port)
+    yield client
+    client.close()
 
 
 def exchange(port: int, data: bytes, *, startup: bool = True) -> tuple[list[Message], bytes]:

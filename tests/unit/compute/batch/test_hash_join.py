@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from batch_support import MemoryReader, make_ctx, rows_of, scan, table_desc
 
+from common.errors import DivisionByZero
 from common.plan import BatchHashJoin, JoinType
 from common.types import BIGINT, DOUBLE, INTEGER, VARCHAR
+from tests.unit.compute.batch.batch_support import MemoryReader, col, fn, lit, make_ctx, rows_of, scan, table_desc
 
 LEFT = table_desc(1, (INTEGER, VARCHAR))
 RIGHT = table_desc(2, (BIGINT, VARCHAR))
@@ -74,3 +75,53 @@ async def test_empty_sides() -> None:
     assert sorted(out, key=repr) == sorted([(r[1], None) for r in LEFT_ROWS], key=repr)
     assert await rows_of(_join(JoinType.INNER), make_ctx(reader)) == []
     assert await rows_of(_join(JoinType.RIGHT), make_ctx(reader)) == []
+
+
+# -- residual conditions ------------------------------------------------------
+
+COND_LEFT = [(1, "l1"), (2, "l2"), (3, "l3")]
+COND_RIGHT = [(1, "r1"), (1, "keep"), (2, "r2"), (3, "keep")]
+
+
+def _cond_join(join_type: JoinType, keyed: bool = True) -> tuple[BatchHashJoin, MemoryReader]:
+    reader = MemoryReader()
+    reader.add(LEFT, COND_LEFT, batch_rows=2)
+    reader.add(RIGHT, COND_RIGHT, batch_rows=2)
+    condition = fn("equal", col(3, VARCHAR), lit("keep", VARCHAR))
+    keys = ((0,), (0,)) if keyed else ((), ())
+    node = BatchHashJoin(scan(LEFT), scan(RIGHT), join_type, keys[0], keys[1], condition, (1, 3),
+                         (VARCHAR, VARCHAR))
+    return node, reader
+
+
+@pytest.mark.parametrize(("join_type", "expected"), [
+    (JoinType.INNER, [("l1", "keep"), ("l3", "keep")]),
+    # l2 has a key match (r2) that fails the condition: it is still padded with NULLs.
+    (JoinType.LEFT, [("l1", "keep"), ("l3", "keep"), ("l2", None)]),
+    (JoinType.RIGHT, [("l1", "keep"), ("l3", "keep"), (None, "r1"), (None, "r2")]),
+    (JoinType.FULL, [("l1", "keep"), ("l3", "keep"), ("l2", None), (None, "r1"), (None, "r2")]),
+])
+async def test_condition_is_part_of_the_join(join_type: JoinType, expected: list[tuple]) -> None:
+    node, reader = _cond_join(join_type)
+    out = await rows_of(node, make_ctx(reader))
+    assert sorted(out, key=repr) == sorted(expected, key=repr)
+
+
+async def test_outer_join_on_a_condition_alone() -> None:
+    reader = MemoryReader()
+    reader.add(LEFT, [(1, "a"), (5, "b"), (None, "c")])
+    reader.add(RIGHT, [(2, "x"), (3, "y")])
+    condition = fn("less_than", col(0, INTEGER), col(2, BIGINT))
+    node = BatchHashJoin(scan(LEFT), scan(RIGHT), JoinType.LEFT, (), (), condition, (1, 3), (VARCHAR, VARCHAR))
+    out = await rows_of(node, make_ctx(reader))
+    assert sorted(out, key=repr) == sorted([("a", "x"), ("a", "y"), ("b", None), ("c", None)], key=repr)
+
+
+async def test_condition_errors_propagate() -> None:
+    reader = MemoryReader()
+    reader.add(LEFT, [(0, "a")])
+    reader.add(RIGHT, [(0, "x")])
+    condition = fn("equal", fn("divide", lit(1, INTEGER), col(0, INTEGER)), lit(1, INTEGER))
+    node = BatchHashJoin(scan(LEFT), scan(RIGHT), JoinType.INNER, (0,), (0,), condition, (1,), (VARCHAR,))
+    with pytest.raises(DivisionByZero):
+        await rows_of(node, make_ctx(reader))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from batch_support import MemoryReader, make_ctx, rows_of, scan, table_desc
 
 from common.plan import BatchLimit
 from common.types import INTEGER
+from tests.unit.compute.batch.batch_support import MemoryReader, make_ctx, rows_of, scan, table_desc
 
 DESC = table_desc(1, (INTEGER,))
 

@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pyarrow as pa
-from batch_support import MemoryReader, collect, make_ctx, rows_of, scan, table_desc
 
 from common.expr import AggCall, AggKind, agg_return_type
 from common.plan import BatchHashAgg
@@ -25,6 +24,7 @@ from common.types import (
     DataType,
     numeric,
 )
+from tests.unit.compute.batch.batch_support import MemoryReader, collect, make_ctx, rows_of, scan, table_desc
 
 NAN = float("nan")
 

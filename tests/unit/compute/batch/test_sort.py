@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
-from batch_support import MemoryReader, make_ctx, rows_of, scan, table_desc
 
 from common.plan import BatchSort, SortKey
 from common.types import DOUBLE, INTEGER, INTERVAL, TIMESTAMP, VARCHAR
+from tests.unit.compute.batch.batch_support import MemoryReader, make_ctx, rows_of, scan, table_desc
 
 NAN = float("nan")
 

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
-from batch_support import MemoryReader, RecordingSink, collect, make_ctx, rows_of, scan, table_desc, values
 
 from common.chunk import Op
-from common.errors import InternalError
-from common.plan import BatchDml, BatchHashJoin, DmlKind, JoinType
+from common.errors import DivisionByZero, InternalError, InvalidTextRepresentation
+from common.plan import BatchDml, BatchHashJoin, BatchProject, DmlKind, JoinType
 from common.types import BIGINT, INTEGER, VARCHAR
+from tests.unit.compute.batch.batch_support import (
+    MemoryReader,
+    RecordingSink,
+    col,
+    collect,
+    fn,
+    lit,
+    make_ctx,
+    rows_of,
+    scan,
+    table_desc,
+    values,
+)
 
 TABLE = table_desc(5, (INTEGER, VARCHAR))
 ROW_ID_TABLE = table_desc(6, (INTEGER, VARCHAR), row_id=True)
@@ -76,3 +89,37 @@ async def test_dml_without_a_sink_is_an_internal_error() -> None:
     node = BatchDml(DmlKind.INSERT, TABLE.table_id, TABLE, values([(1, "a")], (INTEGER, VARCHAR)), (BIGINT,))
     with pytest.raises(InternalError):
         await collect(node, make_ctx())
+
+
+async def test_insert_casts_input_to_the_column_types() -> None:
+    node_input = values([(7, "12")], (BIGINT, VARCHAR))
+    wide = table_desc(8, (INTEGER, INTEGER))
+    out, sink = await _run(DmlKind.INSERT, [], node_input, wide)
+    assert out == [(1,)]
+    [(_, chunk)] = sink.writes
+    assert chunk.data.schema.types == [pa.int32(), pa.int32()]
+    assert chunk.rows() == [(7, 12)]
+
+
+async def test_a_failing_cast_writes_nothing() -> None:
+    node_input = values([(1, "12"), (2, "twelve")], (INTEGER, VARCHAR))
+    reader = MemoryReader()
+    sink = RecordingSink()
+    wide = table_desc(8, (INTEGER, INTEGER))
+    with pytest.raises(InvalidTextRepresentation):
+        await rows_of(BatchDml(DmlKind.INSERT, 8, wide, node_input, (BIGINT,)), make_ctx(reader, sink))
+    assert sink.writes == []
+
+
+async def test_a_failing_expression_in_a_later_batch_writes_nothing() -> None:
+    rows = [(i, "x") for i in range(10)]
+    # 1 / (col0 - 7) fails only on the 8th row, in the fourth input batch.
+    divisor = fn("subtract", col(0, INTEGER), lit(7, INTEGER))
+    project = BatchProject(scan(TABLE), (fn("divide", lit(1, INTEGER), divisor), col(1, VARCHAR)),
+                           (INTEGER, VARCHAR))
+    reader = MemoryReader()
+    reader.add(TABLE, rows, batch_rows=2)
+    sink = RecordingSink()
+    with pytest.raises(DivisionByZero):
+        await rows_of(BatchDml(DmlKind.INSERT, TABLE.table_id, TABLE, project, (BIGINT,)), make_ctx(reader, sink))
+    assert sink.writes == []

@@ -8,12 +8,24 @@ from decimal import Decimal
 
 import pyarrow as pa
 import pytest
-from batch_support import MemoryReader, batches_of, collect, make_ctx, rows_of, scan, table_desc, values
 
-from common.errors import InternalError, QueryCanceled
-from common.plan import BatchArrow, BatchLimit, BatchScan, BatchSort, SortKey
+from common.errors import DivisionByZero, InternalError, QueryCanceled
+from common.expr import Cast
+from common.plan import BatchArrow, BatchLimit, BatchScan, BatchSort, BatchValues, SortKey
 from common.types import BIGINT, INTEGER, INTERVAL, NUMERIC, TIMESTAMPTZ, VARCHAR
 from compute.batch import BatchContext, execute
+from tests.unit.compute.batch.batch_support import (
+    MemoryReader,
+    batches_of,
+    collect,
+    fn,
+    lit,
+    make_ctx,
+    rows_of,
+    scan,
+    table_desc,
+    values,
+)
 
 DESC = table_desc(7, (INTEGER, VARCHAR, BIGINT))
 ROWS = [(1, "a", 10), (2, None, 20), (3, "c", None)]
@@ -109,3 +121,16 @@ async def test_edges_conform_batches_to_the_plan_types() -> None:
     reader.tables[DESC.table_id] = batches_of(ROWS, (BIGINT, VARCHAR, BIGINT), 2)
     table = await collect(BatchLimit(scan(DESC), None, 0, DESC.types), make_ctx(reader))
     assert table.schema.types == [pa.int32(), pa.string(), pa.int64()]
+
+
+async def test_values_with_expressions_and_casts() -> None:
+    rows = ((fn("add", lit(1, INTEGER), lit(2, INTEGER)), Cast(lit("12", VARCHAR), BIGINT)),
+            (lit(None, INTEGER), lit(5, BIGINT)))
+    node = BatchValues(rows, (INTEGER, BIGINT))
+    assert await rows_of(node, make_ctx()) == [(3, 12), (None, 5)]
+
+
+async def test_values_evaluation_error_propagates() -> None:
+    rows = ((fn("divide", lit(1, INTEGER), lit(0, INTEGER)),),)
+    with pytest.raises(DivisionByZero):
+        await rows_of(BatchValues(rows, (INTEGER,)), make_ctx())

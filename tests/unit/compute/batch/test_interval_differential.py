@@ -8,12 +8,13 @@ from collections.abc import Iterator
 import psycopg
 import pyarrow as pa
 import pytest
-from batch_support import MemoryReader, make_ctx, rows_of, scan, table_desc
-from pg_oracle import load, scratch_database
 
 from common.expr import AggCall, AggKind, agg_return_type
 from common.plan import BatchHashAgg, BatchSort, SortKey
 from common.types import INTEGER, INTERVAL
+from tests.helpers.oracle import oracle_database
+from tests.unit.compute.batch.batch_support import MemoryReader, make_ctx, rows_of, scan, table_desc
+from tests.unit.compute.batch.pg_oracle import load
 
 DESC = table_desc(3, (INTEGER, INTERVAL))
 
@@ -54,7 +55,7 @@ def oracle() -> Iterator[tuple[psycopg.Connection, MemoryReader]]:
         rows.append((g, value))
     reader = MemoryReader()
     reader.add(DESC, rows, batch_rows=16)
-    with scratch_database("eddy_test_batch_interval") as conn:
+    with oracle_database("eddy_test_batch") as conn:
         load(conn, "t3", ("g", "i"), DESC.types, rows)
         yield conn, reader
 
