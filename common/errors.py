@@ -70,6 +70,10 @@ class InvalidTimeZoneDisplacementValue(DataException):
     sqlstate = "22009"
 
 
+class IntervalFieldOverflow(DataException):
+    sqlstate = "22015"
+
+
 class DivisionByZero(DataException):
     sqlstate = "22012"
 

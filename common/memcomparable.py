@@ -147,9 +147,11 @@ class KeyEncoder:
     def encode(self, values: Sequence[object]) -> bytes:
         return b"".join([f(v) for f, v in zip(self._encoders, values)])
 
-    def encode_columns(self, columns: Sequence[Sequence[object]]) -> list[bytes]:
-        """Encode row i of the given column value lists, for every i."""
+    def encode_columns(self, columns: Sequence[Sequence[object]], num_rows: int) -> list[bytes]:
+        """Encode row i of the given column value lists, for every i < num_rows."""
         encoders = self._encoders
+        if not encoders:
+            return [b""] * num_rows  # a key of no columns (one row per vnode, e.g. a global aggregate)
         if len(encoders) == 1:
             f = encoders[0]
             return [f(v) for v in columns[0]]

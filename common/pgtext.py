@@ -128,4 +128,9 @@ def parse_array(arr: pa.Array | pa.ChunkedArray, t: DataType, opts: FormatOption
 def parse_text(s: str, t: DataType, opts: FormatOptions | None = None) -> object:
     """One value of type `t` (a Python value, see common.types) read from its text form."""
     out = parse_array(pa.array([s], pa.string()), t, opts)
-    return out[0].as_py()
+    try:
+        return out[0].as_py()
+    except (OverflowError, ValueError):
+        # Years before 1 AD or after 9999 have no datetime; the Arrow integer
+        # (days or microseconds since 1970) still makes a valid literal.
+        return out.cast(pa.int32() if t.name is TypeName.DATE else pa.int64())[0].as_py()

@@ -8,6 +8,7 @@ works on whole numpy arrays.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import zoneinfo
 
@@ -30,10 +31,10 @@ MAX_DATE_DAYS = 2_147_483_494 - 2_440_588 - 1
 MIN_TIMESTAMP_US = MIN_DATE_DAYS * USECS_PER_DAY
 MAX_TIMESTAMP_US = (2**63 - 1) // USECS_PER_DAY * USECS_PER_DAY - 1
 
-# Offsets are looked up within the years the time-zone database describes
-# reliably; outside them the nearest rule applies.
+# Before year 1 the zone's earliest offset (local mean time) applies; from
+# 2037 on, the zone's recurring rule (see _rule_offsets).
 _TZ_LOOKUP_MIN_US = -62_135_596_800 * USECS_PER_SEC  # 0001-01-01
-_TZ_LOOKUP_MAX_US = 253_402_300_799 * USECS_PER_SEC  # 9999-12-31 23:59:59
+_TZ_RULES_FROM_US = 2_114_380_800 * USECS_PER_SEC  # 2037-01-01
 
 _UTC_NAMES = {"utc", "etc/utc", "gmt", "etc/gmt", "z", "zulu", "universal", "etc/universal", "uct"}
 
@@ -108,9 +109,31 @@ def utc_offsets(utc_us: np.ndarray, tz: str) -> np.ndarray:
     if is_utc(tz):
         return np.zeros(len(utc_us), dtype=np.int64)
     zone = normalize_timezone(tz)
-    probe = np.clip(utc_us.astype(np.int64), _TZ_LOOKUP_MIN_US, _TZ_LOOKUP_MAX_US)
-    local = pc.local_timestamp(pa.array(probe, pa.timestamp("us", tz=zone)))
-    return (local.cast(pa.int64()).to_numpy(zero_copy_only=False) - probe) // USECS_PER_SEC
+    probe = np.maximum(utc_us.astype(np.int64), _TZ_LOOKUP_MIN_US)
+    far = probe >= _TZ_RULES_FROM_US
+    local = pc.local_timestamp(pa.array(np.where(far, 0, probe), pa.timestamp("us", tz=zone)))
+    offsets = (local.cast(pa.int64()).to_numpy(zero_copy_only=False) - np.where(far, 0, probe)) // USECS_PER_SEC
+    if far.any():
+        offsets[far] = _rule_offsets(probe[far], zone)
+    return offsets
+
+
+def _rule_offsets(utc_us: np.ndarray, zone: str) -> np.ndarray:
+    """Offsets after the zone's last listed transition, from its recurring rule (zoneinfo reads it).
+
+    Arrow's time-zone code stops at the last transition in the tzdata file
+    (2037 for most zones); PostgreSQL, like zoneinfo, keeps applying the
+    zone's daylight-saving rule. Gregorian calendars repeat every 400 years,
+    so later instants are folded back into the first cycle.
+    """
+    cycle = 146_097 * USECS_PER_DAY
+    folded = utc_us - (utc_us - _TZ_RULES_FROM_US) // cycle * cycle
+    distinct, inverse = np.unique(folded, return_inverse=True)
+    info = zoneinfo.ZoneInfo(zone)
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    found = [int((epoch + dt.timedelta(microseconds=int(u))).astimezone(info).utcoffset() // dt.timedelta(seconds=1))
+             for u in distinct.tolist()]
+    return np.asarray(found, dtype=np.int64)[inverse.reshape(-1)]
 
 
 def utc_to_local(utc_us: np.ndarray, tz: str) -> np.ndarray:

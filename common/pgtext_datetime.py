@@ -123,7 +123,9 @@ def parse_datetimes(strings: pa.Array, kind: str, timezone: str, datestyle: str)
 def _parse_iso(strings: pa.Array, kind: str, timezone: str) -> tuple[np.ndarray, np.ndarray]:
     parts = pc.extract_regex(strings, _ISO)
     y, mo, d = _field(parts, "y"), _field(parts, "mo"), _field(parts, "d")
-    ok = valid_date(y, mo, d) & (y > 0)
+    tzh, tzm = _field(parts, "tzh"), _field(parts, "tzm")
+    # PostgreSQL checks a written offset even where it then ignores it.
+    ok = valid_date(y, mo, d) & (y > 0) & (tzh <= 15) & (tzm <= 59)
     days = days_from_civil(y, np.where(ok, mo, 1), np.where(ok, d, 1))
     if kind == DATE:
         return days, ok & (days >= MIN_DATE_DAYS) & (days <= MAX_DATE_DAYS)
@@ -135,9 +137,7 @@ def _parse_iso(strings: pa.Array, kind: str, timezone: str) -> tuple[np.ndarray,
     if kind == TIMESTAMPTZ:
         has_offset = np.asarray(pc.not_equal(parts.field("tzs"), "").to_numpy(zero_copy_only=False), dtype=bool)
         has_z = np.asarray(pc.not_equal(parts.field("z"), "").to_numpy(zero_copy_only=False), dtype=bool)
-        tzh, tzm = _field(parts, "tzh"), _field(parts, "tzm")
         sign = np.where(np.asarray(pc.equal(parts.field("tzs"), "-").to_numpy(zero_copy_only=False)), -1, 1)
-        ok &= (tzh <= 15) & (tzm <= 59)
         explicit = has_offset | has_z
         shifted = us - sign * (tzh * 3600 + tzm * 60) * USECS_PER_SEC
         if (~explicit).any():

@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pyarrow as pa
 
-from common.errors import DatetimeFieldOverflow, InvalidDatetimeFormat
+from common.errors import InvalidDatetimeFormat, IntervalFieldOverflow
 from common.pgtext_calendar import USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC
 
 MONTHS_PER_YEAR = 12
@@ -244,7 +244,7 @@ def parse_interval(text: str) -> tuple[int, int, int]:
     except _Syntax:
         raise InvalidDatetimeFormat(f'invalid input syntax for type interval: "{text}"') from None
     except (_Overflow, OverflowError):
-        raise DatetimeFieldOverflow(f'interval field value out of range: "{text}"') from None
+        raise IntervalFieldOverflow(f'interval field value out of range: "{text}"') from None
 
 
 def _parse_time(acc: _Accumulator, tok: str) -> None:

@@ -9,7 +9,7 @@ keeps its scale.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 
 import numpy as np
@@ -86,8 +86,10 @@ def _shortest_inside(value: np.floating, upper: int) -> str:
     """The shortest decimal strictly inside `value`'s rounding interval, in PostgreSQL's notation."""
     dtype = type(value)
     exact = Fraction(float(value))
-    low = (exact + Fraction(float(np.nextafter(value, dtype(-np.inf))))) / 2
-    high = (exact + Fraction(float(np.nextafter(value, dtype(np.inf))))) / 2
+    with np.errstate(over="ignore"):
+        below, above = np.nextafter(value, dtype(-np.inf)), np.nextafter(value, dtype(np.inf))
+    low = (exact + Fraction(float(below))) / 2 if np.isfinite(below) else exact - (Fraction(float(above)) - exact) / 2
+    high = (exact + Fraction(float(above))) / 2 if np.isfinite(above) else exact + (exact - Fraction(float(below))) / 2
     for digits in range(1, 18):
         text = f"{float(value):.{digits - 1}e}"
         if low < Fraction(Decimal(text)) < high:
@@ -316,7 +318,9 @@ def _parse_numerics_slow(strings: pa.Array, filled: pa.Array, valid: np.ndarray,
             out.append(None)
             continue
         try:
-            value = Decimal(text).quantize(quantum, rounding=ROUND_HALF_UP)
+            with localcontext() as c:
+                c.prec = 100
+                value = Decimal(text).quantize(quantum, rounding=ROUND_HALF_UP)
         except InvalidOperation:
             raise numeric_overflow(t) from None
         if abs(value) >= limit:

@@ -137,7 +137,7 @@ class StateTable:
         if n == 0:
             return
         vnodes = compute_vnodes([chunk.column(i) for i in self.desc.dist_key], n).tolist()
-        pks = self._encoder.encode_columns([chunk.column(i).to_pylist() for i in self.desc.pk])
+        pks = self._encoder.encode_columns([chunk.column(i).to_pylist() for i in self.desc.pk], n)
         ops = chunk.ops_numpy().tolist()
         mem, new = self._mem, self._mem_new
         for vnode, pk, op, row in zip(vnodes, pks, ops, chunk.rows()):

@@ -52,12 +52,17 @@ def _narrow(arr: pa.Array, limit_digits: int, scale: int | None = None) -> pa.Ar
         return None
 
 
+def _as256(arr: pa.Array) -> pa.Array:
+    """The column as decimal256 of its own precision (Arrow sizes results from the inputs' precisions)."""
+    return arr.cast(pa.decimal256(arr.type.precision, arr.type.scale))
+
+
 def add(a: pa.Array, b: pa.Array, t: DataType = NUMERIC) -> pa.Array:
-    return to_numeric(pc.add(widen(a), widen(b)), t)
+    return to_numeric(pc.add(_as256(a), _as256(b)), t)
 
 
 def subtract(a: pa.Array, b: pa.Array, t: DataType = NUMERIC) -> pa.Array:
-    return to_numeric(pc.subtract(widen(a), widen(b)), t)
+    return to_numeric(pc.subtract(_as256(a), _as256(b)), t)
 
 
 def multiply(a: pa.Array, b: pa.Array, t: DataType = NUMERIC) -> pa.Array:

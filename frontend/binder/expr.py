@@ -169,6 +169,11 @@ class ExprBinder:
     # -- the walk --------------------------------------------------------------
 
     def bind_any(self, node: exp.Expression) -> Bound:
+        if node.args.get("negate") and isinstance(node, (exp.Is, exp.Like, exp.ILike)):
+            # sqlglot writes `x IS NOT NULL` and `x NOT LIKE y` as the positive node with negate=True
+            positive = node.copy()
+            positive.set("negate", None)
+            return self._bind_not(exp.Not(this=positive))
         method = getattr(self, f"_bind_{type(node).__name__.lower()}", None)
         if method is not None:
             return method(node)  # type: ignore[no-any-return]
@@ -194,7 +199,9 @@ class ExprBinder:
     def _bind_literal(self, node: exp.Literal) -> Bound:
         if node.is_string:
             return Unknown(node.this)
-        text = node.this
+        return self._number(node.this)
+
+    def _number(self, text: str) -> Bound:
         digits = text[1:] if text.startswith("-") else text
         if digits and all(c.isdigit() for c in digits):
             v = int(text)
@@ -234,7 +241,8 @@ class ExprBinder:
     def _bind_neg(self, node: exp.Neg) -> Bound:
         inner = node.this
         if isinstance(inner, exp.Literal) and not inner.is_string:
-            return self._bind_literal(exp.Literal.number("-" + inner.this))
+            # -2147483648 is an integer literal, not the negation of a bigint
+            return self._number("-" + inner.this)
         return self.call("neg", [self.bind_any(inner)])
 
     def _bind_not(self, node: exp.Not) -> Bound:

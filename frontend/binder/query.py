@@ -56,7 +56,7 @@ class QueryBinder:
     def bind(self, node: exp.Expression) -> BoundQuery:
         if isinstance(node, exp.Subquery):
             return self.bind(node.this)
-        with_ = node.args.get("with")
+        with_ = node.args.get("with_") or node.args.get("with")
         self._ctes.append({})
         try:
             if with_ is not None:
@@ -86,10 +86,12 @@ class QueryBinder:
             raise SyntaxError_("VALUES lists must all be the same length")
         types = []
         for j in range(width):
-            if expected is not None and j < len(expected) and expected[j] is not None:
-                types.append(expected[j])
+            known = [binder.type_of(r[j]) for r in cells]
+            if expected is not None and j < len(expected) and expected[j] is not None and all(
+                    t is None for t in known):
+                types.append(expected[j])  # only untyped literals: they take the target column's type
             else:
-                types.append(functions.common_type([binder.type_of(r[j]) for r in cells], "VALUES"))
+                types.append(functions.common_type(known, "VALUES"))
         bound = tuple(tuple(binder.coerce(r[j], types[j]) for j in range(width)) for r in cells)
         fields = tuple(Field(f"column{j + 1}", types[j]) for j in range(width))
         return LValues(bound, fields)

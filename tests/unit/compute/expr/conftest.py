@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
 
+from common.pgtext import FormatOptions
 from tests.unit.compute.expr.pg_oracle import Oracle, connect, test_database
 
 
@@ -24,3 +25,18 @@ def oracle(pg_dsn: str) -> Iterator[Oracle]:
     conn = connect(pg_dsn)
     yield Oracle(conn)
     conn.close()
+
+
+@pytest.fixture(scope="session")
+def zoned(pg_dsn: str) -> Iterator[Callable[[str], Oracle]]:
+    """Oracles whose session (PostgreSQL's and Eddy's) is in a given time zone."""
+    made: dict[str, Oracle] = {}
+
+    def get(zone: str) -> Oracle:
+        if zone not in made:
+            made[zone] = Oracle(connect(pg_dsn), FormatOptions(timezone=zone))
+        return made[zone]
+
+    yield get
+    for o in made.values():
+        o.conn.close()

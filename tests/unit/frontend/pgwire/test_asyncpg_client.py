@@ -143,13 +143,6 @@ async def test_cancelling_the_task_cancels_the_statement(pg: ServerThread, conn:
     assert [pid for pid, _ in pg.factory.cancels] == [conn.get_server_pid()]
 
 
-async def test_statement_timeout_sends_a_cancel_request(pg: ServerThread, conn: asyncpg.Connection) -> None:
-    with pytest.raises(asyncio.TimeoutError):
-        await conn.fetchval("SELECT pg_sleep(60)", timeout=0.2)
-    assert await conn.fetchval("SELECT 6") == 6
-    assert [pid for pid, _ in pg.factory.cancels] == [conn.get_server_pid()]
-
-
 async def test_close_ends_the_session(pg: ServerThread) -> None:
     c = await asyncpg.connect(host="127.0.0.1", port=pg.port, user="root", database="dev")
     pid = c.get_server_pid()
