@@ -73,13 +73,13 @@ def _arithmetic() -> dict[str, list[Candidate]]:
         ops["neg"].append(Candidate("neg", (t,), t))
     ops["add"] += [
         Candidate("add", (DATE, INTEGER), DATE),
-        Candidate("add", (INTEGER, DATE), DATE, (DATE, INTEGER)),
+        Candidate("add", (INTEGER, DATE), DATE),
         Candidate("add", (DATE, INTERVAL), TIMESTAMP, (TIMESTAMP, INTERVAL)),
-        Candidate("add", (INTERVAL, DATE), TIMESTAMP, (TIMESTAMP, INTERVAL)),
+        Candidate("add", (INTERVAL, DATE), TIMESTAMP, (INTERVAL, TIMESTAMP)),
         Candidate("add", (TIMESTAMP, INTERVAL), TIMESTAMP),
-        Candidate("add", (INTERVAL, TIMESTAMP), TIMESTAMP, (TIMESTAMP, INTERVAL)),
+        Candidate("add", (INTERVAL, TIMESTAMP), TIMESTAMP),
         Candidate("add", (TIMESTAMPTZ, INTERVAL), TIMESTAMPTZ),
-        Candidate("add", (INTERVAL, TIMESTAMPTZ), TIMESTAMPTZ, (TIMESTAMPTZ, INTERVAL)),
+        Candidate("add", (INTERVAL, TIMESTAMPTZ), TIMESTAMPTZ),
         Candidate("add", (INTERVAL, INTERVAL), INTERVAL),
     ]
     ops["subtract"] += [
@@ -93,7 +93,7 @@ def _arithmetic() -> dict[str, list[Candidate]]:
         Candidate("subtract", (INTERVAL, INTERVAL), INTERVAL),
     ]
     ops["multiply"] += [
-        Candidate("multiply", (DOUBLE, INTERVAL), INTERVAL, (INTERVAL, DOUBLE)),
+        Candidate("multiply", (DOUBLE, INTERVAL), INTERVAL),
         Candidate("multiply", (INTERVAL, DOUBLE), INTERVAL),
     ]
     ops["divide"].append(Candidate("divide", (INTERVAL, DOUBLE), INTERVAL))

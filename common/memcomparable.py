@@ -14,6 +14,7 @@ import math
 import struct
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import cast
 
 from common.catalog import OrderType
 from common.types import DataType, TypeName
@@ -23,7 +24,7 @@ _NULL = b"\x02"
 _INVERT = bytes(range(255, -1, -1))
 _EPOCH_DATE = datetime.date(1970, 1, 1)
 _EPOCH_TS = datetime.datetime(1970, 1, 1)
-_EPOCH_TSTZ = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_EPOCH_TSTZ = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _NS_PER_DAY = 86_400_000_000_000
 
 _pack_h = struct.Struct(">H").pack
@@ -59,7 +60,7 @@ def _bool(v: object) -> bytes:
 
 
 def _string(v: object) -> bytes:
-    b = v.encode() if isinstance(v, str) else bytes(v)  # type: ignore[arg-type]
+    b = v.encode() if isinstance(v, str) else bytes(cast(bytes, v))
     # 0x00 is escaped as 0x00 0xff and the value ends with 0x00 0x00, so no
     # encoded value is a prefix of another and the order stays bytewise.
     return b.replace(b"\x00", b"\x00\xff") + b"\x00\x00"

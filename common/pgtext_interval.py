@@ -56,10 +56,15 @@ def make_intervals(months: np.ndarray, days: np.ndarray, micros: np.ndarray,
                                  null_count=null_count)
 
 
+# Arrow keeps an interval's time as int64 nanoseconds: about 292 years (2562047 hours), where
+# PostgreSQL's int64 microseconds reach 292 thousand years.
+MAX_INTERVAL_MICROS = (2**63 - 1) // 1000
+
+
 def interval_out_of_range(months: np.ndarray, days: np.ndarray, micros: np.ndarray) -> np.ndarray:
-    """Rows whose fields do not fit PostgreSQL's int32 months/days and microsecond limits."""
+    """Rows whose fields do not fit int32 months and days and Arrow's nanosecond time part."""
     return ((months < INT32_MIN) | (months > INT32_MAX) | (days < INT32_MIN) | (days > INT32_MAX)
-            | (np.abs(micros) > 2**62))
+            | (micros < -MAX_INTERVAL_MICROS) | (micros > MAX_INTERVAL_MICROS))
 
 
 # -- output -------------------------------------------------------------
@@ -229,7 +234,8 @@ class _Accumulator:
         months = self.years * MONTHS_PER_YEAR + self.months
         sign = -1 if negate else 1
         out = (sign * months, sign * self.days, sign * self.micros)
-        if not (INT32_MIN <= out[0] <= INT32_MAX and INT32_MIN <= out[1] <= INT32_MAX and abs(out[2]) < 2**63):
+        if not (INT32_MIN <= out[0] <= INT32_MAX and INT32_MIN <= out[1] <= INT32_MAX
+                and abs(out[2]) <= MAX_INTERVAL_MICROS):
             raise _Overflow
         return out
 

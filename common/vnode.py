@@ -42,6 +42,7 @@ _SEEDS = _position_seeds(_POSITION_SEEDS_LEN)
 
 def _hash_bytes(arr: pa.Array) -> np.ndarray:
     """Hash each value of a string/binary array from its UTF-8 bytes."""
+    off_dtype: type[np.signedinteger] = np.int64  # type: ignore[type-arg]
     if pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type):
         off_dtype = np.int64
     else:

@@ -269,7 +269,7 @@ class BarrierManager:
         while True:
             attempt += 1
             self.recovery_count += 1
-            log.warning("recovery #%d (%s): %s", self.recovery_count, "attempt %d" % attempt, reason)
+            log.warning("recovery #%d (attempt %d): %s", self.recovery_count, attempt, reason)
             self._recovery_reason = None
             for inflight in self._inflight.values():
                 if inflight.command is not None:

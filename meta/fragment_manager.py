@@ -13,6 +13,7 @@ import dataclasses
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from common import codec
 from common.plan import (
@@ -79,7 +80,7 @@ def without_backfill(node: StreamNode) -> StreamNode:
         v = getattr(node, f.name)
         if f.name in ("input", "left", "right") and v is not None:
             replaced[f.name] = without_backfill(v)
-    return dataclasses.replace(node, **replaced) if replaced else node  # type: ignore[type-var]
+    return dataclasses.replace(cast(Any, node), **replaced) if replaced else node  # type: ignore[no-any-return]
 
 
 class FragmentManager:

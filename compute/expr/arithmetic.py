@@ -82,12 +82,12 @@ def _float(op: str, a: pa.Array, b: pa.Array, t: DataType) -> pa.Array:
 @kernel("add", "subtract", "multiply", "divide", "modulus")
 def binary_arithmetic(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Array:
     a, b = args
-    ta = call.args[0].type
-    if ta.is_integer and call.args[1].type.is_integer:
+    ta, tb = call.args[0].type, call.args[1].type
+    if ta.is_integer and tb.is_integer:
         return _integer(call.func, a, b, call.type)
-    if ta.is_float:
+    if ta.is_float and tb.is_float:
         return _float(call.func, a, b, call.type)
-    if ta.name is TypeName.NUMERIC:
+    if ta.name is TypeName.NUMERIC and tb.name is TypeName.NUMERIC:
         return _NUMERIC_OPS[call.func](numeric.to_numeric(a), numeric.to_numeric(b), call.type)
     return temporal.arithmetic(call.func, a, b, call, ctx)
 

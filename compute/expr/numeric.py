@@ -34,14 +34,28 @@ def widen(arr: pa.Array, scale: int | None = None) -> pa.Array:
 def to_numeric(arr: pa.Array, t: DataType = NUMERIC) -> pa.Array:
     """Round a decimal column of any precision and scale to `t`, raising PostgreSQL's overflow error."""
     scale = t.effective_scale
-    src_scale = arr.type.scale
-    if src_scale > scale:
-        rounded = pc.round(widen(arr), scale, round_mode=_ROUND)
-        wide = rounded.cast(pa.decimal256(_WIDE, scale))
-    else:
-        wide = widen(arr, scale)
+    wide = widen(arr)
+    if wide.type.scale > scale:
+        # Truncate to one guard digit, then round on it: half away from zero needs no more.
+        guard = truncate_to(wide, scale + 1)
+        wide = pc.round(guard, scale, round_mode=_ROUND).cast(pa.decimal256(_WIDE, scale))
+    elif wide.type.scale < scale:
+        wide = wide.cast(pa.decimal256(_WIDE, scale))
     raise_if(check_numeric_range(wide, t), lambda i: numeric_overflow(t))
     return wide.cast(t.arrow)
+
+
+def truncate_to(arr: pa.Array, scale: int) -> pa.Array:
+    """Drop fractional digits beyond `scale` (toward zero) of a decimal256 column.
+
+    Arrow 26 sometimes rescales large decimal256 values wrongly when one step
+    drops more than about 13 digits (2^63 - 1 shifted down 15 places loses
+    its low digits), so the digits go nine at a time, a step that checks
+    out against Python's decimal on large random samples.
+    """
+    while arr.type.scale - scale > 9:
+        arr = arr.cast(pa.decimal256(_WIDE, arr.type.scale - 9), safe=False)
+    return arr.cast(pa.decimal256(_WIDE, scale), safe=False)
 
 
 def _narrow(arr: pa.Array, limit_digits: int, scale: int | None = None) -> pa.Array | None:
@@ -96,7 +110,7 @@ def modulus(a: pa.Array, b: pa.Array, t: DataType = NUMERIC) -> pa.Array:
     right = _narrow(b, 37)
     if left is None or right is None:
         return _python(a, b, t, lambda x, y: x - (x / y).to_integral_value(rounding=ROUND_DOWN) * y)
-    quotient = _narrow(pc.trunc(pc.divide(left, right)), 38, 0)
+    quotient = _narrow(truncate_to(pc.divide(left, right), 0), 38, 0)
     product = None if quotient is None else _narrow(pc.multiply(quotient, right), 38)
     if product is None:
         return _python(a, b, t, lambda x, y: x - (x / y).to_integral_value(rounding=ROUND_DOWN) * y)
@@ -122,10 +136,10 @@ def _python(a: pa.Array, b: pa.Array, t: DataType, op: object) -> pa.Array:
 
 
 def round_to(arr: pa.Array, digits: int, mode: str = _ROUND) -> pa.Array:
-    """Round (or with mode 'towards_zero', truncate) to `digits` places, keeping the column's type."""
+    """Round (or with mode 'towards_zero', truncate) a decimal128 column to `digits` places, keeping its type."""
     if digits >= arr.type.scale:
         return arr
-    return pc.round(widen(arr), digits, round_mode=mode).cast(arr.type)
+    return pc.round(arr, digits, round_mode=mode)
 
 
 def is_zero(arr: pa.Array) -> np.ndarray:

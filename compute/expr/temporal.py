@@ -28,7 +28,14 @@ from common.pgtext_calendar import (
     local_to_utc,
     utc_to_local,
 )
-from common.pgtext_interval import INT32_MAX, INT32_MIN, interval_fields, interval_out_of_range, make_intervals
+from common.pgtext_interval import (
+    INT32_MAX,
+    INT32_MIN,
+    MAX_INTERVAL_MICROS,
+    interval_fields,
+    interval_out_of_range,
+    make_intervals,
+)
 from common.types import TypeName
 from compute.expr.context import EvalContext
 from compute.expr.kernel import all_valid, from_numpy, raise_if, valid_mask, values
@@ -81,12 +88,13 @@ def add_interval(ts: np.ndarray, months: np.ndarray, days: np.ndarray, micros: n
     return out + micros
 
 
-def _timestamp_interval(op: str, ts: pa.Array, iv: pa.Array, call: FuncCall, ctx: EvalContext) -> pa.Array:
+def _timestamp_interval(op: str, ts: pa.Array, iv: pa.Array, zoned: bool, call: FuncCall,
+                        ctx: EvalContext) -> pa.Array:
     ok = all_valid([ts, iv])
     m, d, u = interval_fields(iv)
     if op == "subtract":
         m, d, u = -m, -d, -u
-    tz = ctx.format.timezone if call.type.name is TypeName.TIMESTAMPTZ else None
+    tz = ctx.format.timezone if zoned else None
     with np.errstate(over="ignore"):
         out = add_interval(values(ts), m, d, u, tz)
     raise_if(ok & ((out < MIN_TIMESTAMP_US) | (out > MAX_TIMESTAMP_US)), _timestamp_overflow)
@@ -133,14 +141,21 @@ def _interval_scale(a: pa.Array, factor: pa.Array, divide: bool) -> pa.Array:
         sec_rem = sec_rem - carry * 86_400
         days = days + np.trunc(month_rem_days).astype(np.int64)
         time_f = np.rint((u / f if divide else u * f) + sec_rem * USECS_PER_SEC)
-    raise_if(ok & (np.isnan(time_f) | (np.abs(time_f) >= 2.0**63)), _interval_overflow)
-    micros = np.where(ok & ~np.isnan(time_f) & (np.abs(time_f) < 2.0**63), time_f, 0).astype(np.int64)
+    fits = ~np.isnan(time_f) & (np.abs(time_f) <= MAX_INTERVAL_MICROS)
+    raise_if(ok & ~fits, _interval_overflow)
+    micros = np.where(ok & fits, time_f, 0).astype(np.int64)
     return checked_interval(months, days, micros, ok)
+
+
+_SWAPPABLE = (TypeName.DATE, TypeName.TIMESTAMP, TypeName.TIMESTAMPTZ, TypeName.INTERVAL)
 
 
 def arithmetic(op: str, a: pa.Array, b: pa.Array, call: FuncCall, ctx: EvalContext) -> pa.Array:
     """+ - * / on dates, timestamps and intervals (argument types as `common.functions` resolved them)."""
     ta, tb = call.args[0].type.name, call.args[1].type.name
+    if ta in (TypeName.INTEGER, TypeName.INTERVAL, TypeName.DOUBLE) and tb in _SWAPPABLE and ta is not tb:
+        # integer + date, interval + timestamp, float8 * interval: the same as the other way round.
+        a, b, ta, tb = b, a, tb, ta
     ok = all_valid([a, b])
     if ta is TypeName.DATE and tb is TypeName.INTEGER:
         days = values(a).astype(np.int64) + (values(b) if op == "add" else -values(b)).astype(np.int64)
@@ -150,7 +165,7 @@ def arithmetic(op: str, a: pa.Array, b: pa.Array, call: FuncCall, ctx: EvalConte
     if ta is TypeName.DATE and tb is TypeName.DATE:
         return from_numpy(values(a).astype(np.int64) - values(b).astype(np.int64), pa.int32(), ok)
     if ta in (TypeName.TIMESTAMP, TypeName.TIMESTAMPTZ) and tb is TypeName.INTERVAL:
-        return _timestamp_interval(op, a, b, call, ctx)
+        return _timestamp_interval(op, a, b, ta is TypeName.TIMESTAMPTZ, call, ctx)
     if ta in (TypeName.TIMESTAMP, TypeName.TIMESTAMPTZ) and tb is ta:
         with np.errstate(over="ignore"):
             diff = values(a).astype(np.int64) - values(b).astype(np.int64)

@@ -26,7 +26,6 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 
 from common.chunk import Op, StreamChunk
-from common.expr import AggKind
 from common.message import Barrier, Message
 from common.plan import HashAggNode
 from common.vnode import compute_vnodes

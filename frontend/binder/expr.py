@@ -70,6 +70,11 @@ class BindContext:
     param_values: list[object] | None = None
     format: pgtext.FormatOptions = field(default_factory=pgtext.FormatOptions)
 
+    @property
+    def describing(self) -> bool:
+        """Binding for Parse/Describe: parameters have types but no values yet."""
+        return self.param_values is None and bool(self.param_types)
+
     def param(self, index: int) -> DataType | None:
         if index >= len(self.param_types):
             self.param_types.extend([None] * (index + 1 - len(self.param_types)))

@@ -19,6 +19,7 @@ from common.catalog import Relation
 from common.errors import FeatureNotSupported, GroupingError, InvalidColumnReference, UndefinedTable
 from common.expr import AggCall, AggKind, Case, Cast, Expr, FuncCall, InputRef, agg_return_type
 from common.plan import JoinType, SortKey
+from common.types import DataType
 from frontend.binder.expr import AGG_CLASSES, BindContext, ExprBinder, Scope, constant_int, identifier
 from frontend.planner.logical import (
     Field,
@@ -352,6 +353,8 @@ class _AggCollector:
                 raise FeatureNotSupported("aggregates over several DISTINCT expressions are not supported")
             arg = arg.expressions[0]
         binder = ExprBinder(self.scope, self.ctx, "aggregate function calls")
+        args: tuple[int, ...]
+        arg_types: tuple[DataType, ...]
         if name == "count" and (arg is None or isinstance(arg, exp.Star)):
             kind, args, arg_types = AggKind.COUNT_STAR, (), ()
         else:
@@ -420,10 +423,7 @@ class _RewritingBinder(ExprBinder):
 def _has_agg(node: exp.Expression | None) -> bool:
     if node is None:
         return False
-    for n in node.walk():
-        if type(n) in AGG_CLASSES:
-            return True
-    return False
+    return any(type(n) in AGG_CLASSES for n in node.walk())
 
 
 def _unalias(e: exp.Expression) -> exp.Expression:

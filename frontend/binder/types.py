@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlglot import exp
 
 from common import types as t
 from common.errors import FeatureNotSupported, UndefinedObject
 from common.types import DataType
 
-_BY_SQLGLOT: dict[exp.DataType.Type, DataType] = {
+_BY_SQLGLOT: dict[Any, DataType] = {
     exp.DataType.Type.SMALLINT: t.SMALLINT,
     exp.DataType.Type.INT: t.INTEGER,
     exp.DataType.Type.BIGINT: t.BIGINT,

@@ -32,7 +32,7 @@ from frontend.binder.expr import ExprBinder, Scope, identifier
 from frontend.binder.query import QueryBinder
 from frontend.pgwire.session_api import QueryResult
 from frontend.planner.batch import to_batch
-from frontend.planner.logical import Field, LValues
+from frontend.planner.logical import Field, LogicalNode, LValues
 from frontend.planner.optimizer import optimize
 
 if TYPE_CHECKING:
@@ -97,6 +97,7 @@ async def insert(session: Session, tree: exp.Insert) -> QueryResult:
         cols = [by_name[n] for n in names]
     source = tree.expression
     binder = QueryBinder(session.lookup, session.bind_context())
+    plan: LogicalNode
     if isinstance(source, exp.Values):
         plan = binder.values(source.expressions, [c.type for c in cols])
     else:
@@ -119,7 +120,8 @@ async def insert(session: Session, tree: exp.Insert) -> QueryResult:
                 raise NotNullViolation(f'null value in column "{c.name}" of relation "{rel.name}" violates '
                                        "not-null constraint")
             exprs.append(Literal(None, c.type))
-    _check_literal_keys(rel, plan, position, pk_names)
+    if not binder.ctx.describing:
+        _check_literal_keys(rel, plan, position, pk_names)
     project = BatchProject(to_batch(plan), tuple(exprs), tuple(c.type for c in visible))
     count = await session.run_dml(BatchDml(DmlKind.INSERT, rel.id, rel.desc, project, (BIGINT,)))
     return QueryResult("INSERT", row_count=count)

@@ -13,7 +13,18 @@ from common.plan import (
     BatchSort,
     BatchValues,
 )
-from frontend.planner.logical import LAgg, LFilter, LJoin, LLimit, LogicalNode, LProject, LScan, LSort, LValues, types_of
+from frontend.planner.logical import (
+    LAgg,
+    LFilter,
+    LJoin,
+    LLimit,
+    LogicalNode,
+    LProject,
+    LScan,
+    LSort,
+    LValues,
+    types_of,
+)
 
 
 def to_batch(node: LogicalNode) -> BatchNode:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from typing import Any, cast
 
 from common.plan import (
     DispatcherKind,
@@ -73,7 +74,7 @@ class _Fragmenter:
         new = [self.cut(k, fid) for k in kids]
         if isinstance(node, HashJoinNode):
             return dataclasses.replace(node, left=new[0], right=new[1])
-        return dataclasses.replace(node, input=new[0])  # type: ignore[type-var]
+        return dataclasses.replace(cast(Any, node), input=new[0])  # type: ignore[no-any-return]
 
     def _fragment(self, fid: int, root: StreamNode) -> Fragment:
         dist = self.input_dist.get(fid, Distribution.single())

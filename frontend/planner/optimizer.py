@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from common import functions
 from common.expr import Cast, Expr, FuncCall, InputRef, input_refs, shift_inputs
@@ -171,7 +172,7 @@ def _rebuild(node: LogicalNode, new_children: list[LogicalNode]) -> LogicalNode:
         return dataclasses.replace(node, left=new_children[0], right=new_children[1])
     if not new_children:
         return node
-    return dataclasses.replace(node, input=new_children[0])  # type: ignore[type-var]
+    return dataclasses.replace(cast(Any, node), input=new_children[0])  # type: ignore[no-any-return]
 
 
 def _apply(node: LogicalNode, rules: tuple[Rule, ...]) -> LogicalNode:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from common.catalog import ColumnDesc, OrderType, Relation, TableDesc
 from common.errors import DuplicateColumn, FeatureNotSupported
-from common.expr import AggCall, AggKind, Expr, InputRef, agg_state_types
+from common.expr import AggCall, AggKind, InputRef, agg_state_types
 from common.plan import (
     ConflictBehavior,
     Distribution,
@@ -33,8 +33,6 @@ from common.plan import (
 )
 from common.types import BIGINT, DataType
 from frontend.planner.logical import LAgg, LFilter, LJoin, LLimit, LogicalNode, LProject, LScan, LSort, LValues
-
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +85,7 @@ class StreamPlanner:
                 taken.add(base)
         pk = p.stream_key
         dist = p.dist
-        if dist is None or dist.kind is DistributionKind.HASH and not set(dist.key) <= set(pk) or (
+        if dist is None or (dist.kind is DistributionKind.HASH and not set(dist.key) <= set(pk)) or (
                 dist.kind is DistributionKind.HASH and not dist.key):
             p = self._exchange(p, Distribution.hash(pk))
             dist = p.dist

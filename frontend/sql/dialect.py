@@ -10,7 +10,7 @@ options; `SAVEPOINT`, `RELEASE`, `DISCARD`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
@@ -20,7 +20,7 @@ _WORD_COMMANDS = ("FLUSH", "RESET", "START", "ABORT", "DISCARD", "SAVEPOINT", "R
 
 
 class Flush(exp.Expression):
-    arg_types: dict[str, Any] = {}
+    arg_types: ClassVar[dict[str, Any]] = {}
 
 
 class Show(exp.Expression):
@@ -91,7 +91,7 @@ class Eddy(Postgres):
         }
         COMMANDS = Postgres.Tokenizer.COMMANDS - {TokenType.SHOW}
 
-    class Parser(Postgres.Parser):
+    class Parser(Postgres.Parser):  # type: ignore[valid-type, misc]
         FUNCTIONS = {**Postgres.Parser.FUNCTIONS, **{n: _plain(n) for n in _PLAIN_FUNCTIONS}}
         FUNCTION_PARSERS = {k: v for k, v in Postgres.Parser.FUNCTION_PARSERS.items() if k not in _PLAIN_FUNCTIONS}
         STATEMENT_PARSERS = {

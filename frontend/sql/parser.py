@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -69,7 +70,7 @@ def parse_one(text: str) -> exp.Expression:
     trees = [t for t in trees if t is not None]
     if len(trees) != 1:
         raise SyntaxError_("syntax error: expected one statement")
-    return trees[0]
+    return cast(exp.Expression, trees[0])
 
 
 def _token_error_message(msg: str) -> str:

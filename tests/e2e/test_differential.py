@@ -79,7 +79,7 @@ class Workload:
             preds = [f"id = {key}", f"g = {r.randint(0, 6)}", f"v > {r.randint(0, 100)}", "s IS NULL"]
         elif table == "t2":
             cols, vals = "id, k, w", f"{key}, {r.randint(0, 9)}, {r.randint(-5, 100)}"
-            sets = [f"k = {r.randint(0, 9)}", f"w = w * 2", f"w = {r.randint(-5, 100)}"]
+            sets = [f"k = {r.randint(0, 9)}", "w = w * 2", f"w = {r.randint(-5, 100)}"]
             preds = [f"id = {key}", f"k = {r.randint(0, 9)}", f"w < {r.randint(0, 50)}"]
         else:
             cols, vals = "k, name", f"{key}, '{r.choice(['x', 'y', 'z', 'w'])}'"

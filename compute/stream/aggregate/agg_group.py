@@ -9,6 +9,7 @@ from __future__ import annotations
 import decimal
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import cast
 
 from common.expr import AggCall, AggKind, agg_state_types
 from common.types import TypeName
@@ -55,7 +56,7 @@ class AggLayout:
             if not count:
                 out.append(None)
             elif agg.kind is AggKind.SUM:
-                out.append(total.quantize(q, context=DECIMAL_CONTEXT) if q is not None else total)  # type: ignore[union-attr]
+                out.append(cast(Decimal, total).quantize(q, context=DECIMAL_CONTEXT) if q is not None else total)
             elif q is not None:
                 out.append((DECIMAL_CONTEXT.divide(Decimal(total), Decimal(count)))  # type: ignore[arg-type]
                            .quantize(q, context=DECIMAL_CONTEXT))

@@ -21,7 +21,6 @@ def side(table_id: int, types: tuple, key: int, sk: int) -> TableDesc:  # type: 
 
 
 def join_node() -> HashJoinNode:
-    types = L + R
     return HashJoinNode(None, None, (1,), (0,), side(20, L, 1, 0), side(21, R, 0, 0), None,  # type: ignore[arg-type]
                         (0, 1, 3), (BIGINT, VARCHAR, VARCHAR), (0, 2))
 
