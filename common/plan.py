@@ -85,6 +85,7 @@ class HashAggNode:
     count, then each agg's state (see compute/stream/hash_agg.py).
     `minmax_tables[i]` is set for MIN/MAX aggs over an input that can
     retract rows: it keeps every (group key, value) with its multiplicity.
+    Aggs over the same column may share one table (MAX reads it backwards).
     With an empty group key the agg always outputs exactly one row.
     """
 

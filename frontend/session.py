@@ -36,6 +36,7 @@ from frontend.handlers import ddl, dml, query, utility
 from frontend.pgwire.session_api import PreparedStatement, QueryResult
 from frontend.session_vars import SessionVariables
 from frontend.sql import dialect
+from frontend.sql.fast_insert import FastInsert
 from frontend.sql.parser import Statement, parse
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class Session:
         try:
             if isinstance(stmt.tree, _QUERY_TYPES):
                 columns = tuple(query.plan_query(self, stmt.tree).columns)
-            elif isinstance(stmt.tree, (exp.Insert, exp.Update, exp.Delete)):
+            elif isinstance(stmt.tree, (exp.Insert, exp.Update, exp.Delete, FastInsert)):
                 await self._describe_dml(stmt)
         finally:
             self._params = ([], None)
@@ -261,6 +262,7 @@ _HANDLERS: dict[type, Handler] = {
     exp.Create: lambda s, t, sql: ddl.create(s, t, sql),  # type: ignore[arg-type]
     exp.Drop: lambda s, t, sql: ddl.drop(s, t),  # type: ignore[arg-type]
     exp.Insert: lambda s, t, sql: dml.insert(s, t),  # type: ignore[arg-type]
+    FastInsert: lambda s, t, sql: dml.insert_literals(s, t, sql),  # type: ignore[arg-type]
     exp.Update: lambda s, t, sql: dml.update(s, t),  # type: ignore[arg-type]
     exp.Delete: lambda s, t, sql: dml.delete(s, t),  # type: ignore[arg-type]
     exp.Describe: lambda s, t, sql: utility.describe(s, t),  # type: ignore[arg-type]

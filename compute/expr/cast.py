@@ -20,6 +20,7 @@ from common.errors import DatetimeFieldOverflow, FeatureNotSupported, NumericVal
 from common.functions_cast import cast_is_allowed
 from common.pgtext import format_array, parse_array
 from common.pgtext_calendar import MAX_TIMESTAMP_US, MIN_TIMESTAMP_US, USECS_PER_DAY, local_to_utc, utc_to_local
+from common.pgtext_number import numeric_limit, numeric_overflow
 from common.types import DataType, TypeName
 from compute.expr import numeric
 from compute.expr.context import EvalContext
@@ -109,14 +110,18 @@ def _double_to_real(arr: pa.Array) -> pa.Array:
 def _float_to_numeric(arr: pa.Array, src: DataType, dst: DataType) -> pa.Array:
     digits = _FLOAT_DIGITS[src.name]
     quantum = Decimal(1).scaleb(-dst.effective_scale)
+    limit = numeric_limit(dst)
 
     def convert(v: object) -> Decimal:
         assert isinstance(v, float)
         if v != v or v in (float("inf"), float("-inf")):
             raise FeatureNotSupported(f"cannot convert {'NaN' if v != v else 'infinity'} to numeric")
+        exact = Decimal(f"{v:.{digits}g}")
+        if abs(exact) >= limit:
+            raise numeric_overflow(dst)
         with localcontext() as c:
             c.prec = 100
-            return Decimal(f"{v:.{digits}g}").quantize(quantum, rounding=ROUND_HALF_UP)
+            return exact.quantize(quantum, rounding=ROUND_HALF_UP)
 
     exact = map_distinct(arr.cast(pa.float64()), convert, pa.decimal256(76, dst.effective_scale))
     return numeric.to_numeric(exact, dst)

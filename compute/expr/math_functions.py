@@ -28,7 +28,7 @@ from common.types import DataType, TypeName
 from compute.expr import numeric
 from compute.expr.cast import int_out_of_range
 from compute.expr.context import EvalContext
-from compute.expr.kernel import CONSTANTS, all_valid, from_numpy, kernel, per_distinct, raise_if, values
+from compute.expr.kernel import CONSTANTS, all_valid, from_numpy, kernel, map_distinct, per_distinct, raise_if, values
 
 
 def _overflow(i: int) -> NumericValueOutOfRange:
@@ -85,7 +85,8 @@ def ceil_floor(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Arr
 @kernel("sign")
 def sign(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Array:
     if not _is_numeric(call):
-        return pc.sign(args[0]).cast(pa.float64())
+        # sign(NaN) is 0 in PostgreSQL.
+        return pc.if_else(pc.is_nan(args[0]), 0.0, pc.sign(args[0]).cast(pa.float64()))
     x = args[0]
     zero = pa.scalar(Decimal(0), x.type)
     s = pc.if_else(pc.greater(x, zero), 1, pc.if_else(pc.less(x, zero), -1, 0))
@@ -95,15 +96,19 @@ def sign(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Array:
 # -- float functions ------------------------------------------------------------
 
 
-def _float_unary(args: list[pa.Array], call: FuncCall, fn: Callable[[np.ndarray], np.ndarray],
+def _float_unary(args: list[pa.Array], call: FuncCall, fn: Callable[[pa.Array], pa.Array],
                  check: Callable[[np.ndarray, np.ndarray], None] | None = None) -> pa.Array:
     ok = all_valid(args)
     x = values(args[0], 1.0).astype(np.float64)
     if check is not None:
         check(x, ok)
-    with np.errstate(all="ignore"):
-        r = fn(np.where(ok, x, 1.0))
+    r = values(fn(pa.array(np.where(ok, x, 1.0), pa.float64())), 0.0)
     return _float_result(x, r, ok, call.type)
+
+
+def _cbrt(arr: pa.Array) -> pa.Array:
+    # numpy's cbrt differs from the C library's in the last bit; PostgreSQL uses the C library's.
+    return map_distinct(arr, lambda v: math.cbrt(float(v)), pa.float64())  # type: ignore[arg-type]
 
 
 def _check_sqrt(x: np.ndarray, ok: np.ndarray) -> None:
@@ -116,8 +121,7 @@ def _check_log(x: np.ndarray, ok: np.ndarray) -> None:
 
 
 def _exp(x: np.ndarray, ok: np.ndarray) -> None:
-    with np.errstate(all="ignore"):
-        r = np.exp(x)
+    r = values(pc.exp(pa.array(x, pa.float64())), 0.0)
     raise_if(ok & np.isinf(r) & ~np.isinf(x), _overflow)
     raise_if(ok & (r == 0) & ~np.isinf(x), _underflow)
 
@@ -182,12 +186,13 @@ def _dpow(x: Decimal, y: Decimal) -> Decimal:
     return x ** y
 
 
-_FLOAT_FNS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray, np.ndarray], None] | None]] = {
-    "sqrt": (np.sqrt, _check_sqrt),
-    "cbrt": (np.cbrt, None),
-    "exp": (np.exp, _exp),
-    "ln": (np.log, _check_log),
-    "log10": (np.log10, _check_log),
+# Arrow's kernels call the C library, as PostgreSQL does (numpy's own exp/log differ in the last bit).
+_FLOAT_FNS: dict[str, tuple[Callable[[pa.Array], pa.Array], Callable[[np.ndarray, np.ndarray], None] | None]] = {
+    "sqrt": (pc.sqrt, _check_sqrt),
+    "cbrt": (_cbrt, None),
+    "exp": (pc.exp, _exp),
+    "ln": (pc.ln, _check_log),
+    "log10": (pc.log10, _check_log),
 }
 _DECIMAL_FNS: dict[str, Callable[..., Decimal]] = {
     "sqrt": _dsqrt, "exp": lambda x: x.exp(), "ln": _dln, "log10": _dlog10, "log": _dlog, "power": _dpow,
@@ -213,8 +218,8 @@ def power(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Array:
     raise_if(ok & (x < 0) & (np.floor(y) != y) & np.isfinite(y),
              lambda i: InvalidArgumentForPowerFunction("a negative number raised to a non-integer power yields "
                                                        "a complex result"))
-    with np.errstate(all="ignore"):
-        r = np.power(x, y)
+    safe = ok & ~((x == 0) & (y < 0)) & ~((x < 0) & (np.floor(y) != y) & np.isfinite(y))
+    r = values(pc.power(pa.array(np.where(safe, x, 1.0)), pa.array(np.where(safe, y, 1.0))), 0.0)
     finite_in = np.isfinite(x) & np.isfinite(y)
     raise_if(ok & np.isinf(r) & finite_in, _overflow)
     raise_if(ok & (r == 0) & (x != 0) & finite_in, _underflow)

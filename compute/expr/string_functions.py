@@ -68,7 +68,7 @@ def substr(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Array:
 def _with_text_nulls(out: pa.Array, text: pa.Array) -> pa.Array:
     if text.null_count == 0:
         return out
-    return pc.if_else(text.is_valid(), out, pa.scalar(None, pa.string()))
+    return pc.if_else(text.is_valid(), out, pa.scalar(None, out.type))
 
 
 @kernel("strpos")
@@ -284,7 +284,9 @@ def _chr(code: object) -> str:
     assert isinstance(code, int)
     if code == 0:
         raise ProgramLimitExceeded("null character not permitted")
-    if code < 0 or code > 0x10FFFF:
+    if code < 0:
+        raise InvalidParameterValue("character number must be positive")
+    if code > 0x10FFFF:
         raise ProgramLimitExceeded(f"requested character too large for encoding: {code}")
     if 0xD800 <= code <= 0xDFFF:
         raise ProgramLimitExceeded(f"requested character not valid for encoding: {code}")

@@ -113,9 +113,12 @@ def date_trunc(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Arr
     zones = args[2] if len(args) == 3 else pa.repeat(pa.scalar(ctx.format.timezone), len(source))
 
     def trunc(key: tuple[object, ...], rows: np.ndarray) -> pa.Array:
+        part = take(source, rows)
+        if part.null_count == len(part):
+            # Strict, as in PostgreSQL: NULL in, NULL out, the unit unchecked.
+            return pa.nulls(len(part), call.type.arrow)
         name = str(key[0])
         unit = canonical_unit(name, t)
-        part = take(source, rows)
         if t.name is TypeName.INTERVAL:
             return _trunc_interval(part, unit, name)
         if unit not in _TRUNC_UNITS:
@@ -178,9 +181,11 @@ def extract(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Array:
         t = DataType(TypeName.TIMESTAMP)
 
     def part(key: tuple[object, ...], rows: np.ndarray) -> pa.Array:
+        values_ = take(source, rows)
+        if values_.null_count == len(values_):
+            return pa.nulls(len(values_), call.type.arrow)
         name = str(key[0])
-        out = extract_field(take(source, rows), t, canonical_unit(name, t), name, ctx.format.timezone)
-        return out.cast(pa.string()).cast(pa.float64()) if as_float else out
+        return extract_field(values_, t, canonical_unit(name, t), name, ctx.format.timezone, as_float)
 
     return per_distinct([field], len(source), part, call.type.arrow)
 
@@ -188,9 +193,10 @@ def extract(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Array:
 # -- constructors ---------------------------------------------------------------
 
 
-def _make_days(y: np.ndarray, m: np.ndarray, d: np.ndarray, ok: np.ndarray, allow_bc: bool) -> np.ndarray:
-    astro = np.where(y < 0, y + 1, y) if allow_bc else y
-    bad = ok & ((y == 0) | ~valid_date(astro, m, d)) if allow_bc else ok & ((y <= 0) | ~valid_date(y, m, d))
+def _make_days(y: np.ndarray, m: np.ndarray, d: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Day numbers of (year, month, day) with negative years BC, raising PostgreSQL's range error."""
+    astro = np.where(y < 0, y + 1, y)
+    bad = ok & ((y == 0) | ~valid_date(astro, m, d))
 
     def error(i: int) -> DatetimeFieldOverflow:
         return DatetimeFieldOverflow(f"date field value out of range: {y[i]}-{m[i]:02d}-{d[i]:02d}")
@@ -203,7 +209,7 @@ def _make_days(y: np.ndarray, m: np.ndarray, d: np.ndarray, ok: np.ndarray, allo
 def make_date(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Array:
     ok = all_valid(args)
     y, m, d = (values(a).astype(np.int64) for a in args)
-    return from_numpy(_make_days(y, m, d, ok, allow_bc=True), pa.date32(), ok)
+    return from_numpy(_make_days(y, m, d, ok), pa.date32(), ok)
 
 
 @kernel("make_timestamp", "make_timestamptz")
@@ -211,7 +217,7 @@ def make_timestamp(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa
     ok = all_valid(args[:6])
     y, mo, d, h, mi = (values(a).astype(np.int64) for a in args[:5])
     sec = values(args[5]).astype(np.float64)
-    days = _make_days(y, mo, d, ok, allow_bc=False)
+    days = _make_days(y, mo, d, ok)
     bad_time = ((h < 0) | (h > 24) | (mi < 0) | (mi > 59) | ~(sec >= 0) | (sec > 60)
                 | ((h == 24) & ((mi > 0) | (sec > 0))))
 
@@ -327,8 +333,10 @@ def timezone(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Array
     to_local = call.args[1].type.name is TypeName.TIMESTAMPTZ
 
     def convert(key: tuple[object, ...], rows: np.ndarray) -> pa.Array:
-        zone = _zone(str(key[0]))
         part = take(source, rows)
+        if part.null_count == len(part):
+            return pa.nulls(len(part), call.type.arrow)
+        zone = _zone(str(key[0]))
         v = values(part).astype(np.int64)
         out = utc_to_local(v, zone) if to_local else local_to_utc(v, zone)
         return from_numpy(out, call.type.arrow, all_valid([part]))

@@ -95,9 +95,15 @@ def _calendar(days: np.ndarray, unit: str) -> np.ndarray | None:
     return None
 
 
-def extract_field(arr: pa.Array, t: DataType, unit: str, name: str, timezone: str) -> pa.Array:
-    """One field of every value of `arr` (of type `t`) as NUMERIC."""
+def extract_field(arr: pa.Array, t: DataType, unit: str, name: str, timezone: str,
+                  as_float: bool = False) -> pa.Array:
+    """One field of every value of `arr` (of type `t`): NUMERIC for extract, float8 for date_part."""
     ok = all_valid([arr])
+    if as_float:
+        floated = _float_field(arr, t, unit, ok, timezone)
+        if floated is not None:
+            return floated
+        return extract_field(arr, t, unit, name, timezone).cast(pa.float64())
     if t.name is TypeName.INTERVAL:
         return _interval_field(arr, unit, name, ok)
     allowed = _DATE_UNITS if t.name is TypeName.DATE else _DATE_UNITS | _INTERVAL_UNITS
@@ -162,3 +168,40 @@ def _interval_field(arr: pa.Array, unit: str, name: str, ok: np.ndarray) -> pa.A
     if unit in simple:
         return _whole(simple[unit], ok)
     return _ratio(micros, 1000 if unit == "millisecond" else USECS_PER_SEC, ok)
+
+
+def _float_field(arr: pa.Array, t: DataType, unit: str, ok: np.ndarray, timezone: str) -> pa.Array | None:
+    """date_part's fractional fields, computed in double precision the way PostgreSQL 15 computes them."""
+    if unit not in ("second", "millisecond", "julian", "epoch"):
+        return None
+    if t.name is TypeName.INTERVAL:
+        if unit not in _INTERVAL_UNITS:
+            return None
+        m, d, u = interval_fields(arr)
+        if unit == "epoch":
+            out = (u / 1e6 + (365.25 * 86_400) * _tdiv(m, 12) + (30.0 * 86_400) * np.fmod(m, 12)
+                   + 86_400.0 * d)
+        else:
+            rest = u - _tdiv(u, USECS_PER_MINUTE) * USECS_PER_MINUTE
+            sec = _tdiv(rest, USECS_PER_SEC)
+            frac = rest - sec * USECS_PER_SEC
+            out = sec * 1000.0 + frac / 1000.0 if unit == "millisecond" else sec + frac / 1e6
+        return from_numpy(out, pa.float64(), ok)
+    if t.name not in (TypeName.TIMESTAMP, TypeName.TIMESTAMPTZ):
+        return None
+    v = values(arr).astype(np.int64)
+    if unit == "epoch":
+        return from_numpy(v / 1e6, pa.float64(), ok)
+    local = v + utc_offsets(v, timezone) * USECS_PER_SEC if t.name is TypeName.TIMESTAMPTZ else v
+    days = local // USECS_PER_DAY
+    time = local - days * USECS_PER_DAY
+    sec = time // USECS_PER_SEC % 60
+    frac = time % USECS_PER_SEC
+    if unit == "second":
+        out = sec + frac / 1e6
+    elif unit == "millisecond":
+        out = sec * 1000.0 + frac / 1000.0
+    else:
+        hours, minutes = time // USECS_PER_HOUR, time // USECS_PER_MINUTE % 60
+        out = (days + UNIX_EPOCH_JDATE) + ((hours * 60 + minutes) * 60 + sec + frac / 1e6) / 86_400.0
+    return from_numpy(out, pa.float64(), ok)

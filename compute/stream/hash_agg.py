@@ -25,7 +25,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 
+from common.catalog import OrderType
 from common.chunk import Op, StreamChunk
+from common.expr import AggKind
 from common.message import Barrier, Message
 from common.plan import HashAggNode
 from common.vnode import compute_vnodes
@@ -43,11 +45,21 @@ class HashAggExecutor:
         self.input = input
         self.node = node
         self.types = node.types
-        self.layout = AggLayout(len(node.group_key), node.aggs)
+        self.layout = AggLayout(len(node.group_key), node.aggs, [t is not None for t in node.minmax_tables])
         self.result_table = StateTable(node.result_table, actor.store, actor.vnodes)
-        self.minmax_tables = {i: StateTable(t, actor.store, actor.vnodes)
-                              for i, t in enumerate(node.minmax_tables) if t is not None}
-        self._retractable = [t is not None for t in node.minmax_tables]
+        tables: dict[int, StateTable] = {}
+        for t in node.minmax_tables:
+            if t is not None and t.table_id not in tables:
+                tables[t.table_id] = StateTable(t, actor.store, actor.vnodes)
+        self.minmax_tables = {i: tables[t.table_id] for i, t in enumerate(node.minmax_tables) if t is not None}
+        self._minmax_distinct = list(tables.values())
+        # The first agg over each value table computes its deltas; the others reuse them.
+        owners = {t.table_id: i for i, t in reversed(list(enumerate(node.minmax_tables))) if t is not None}
+        self._retractable = [t is not None and owners[t.table_id] == i for i, t in enumerate(node.minmax_tables)]
+        self._sharing = {i: owners[t.table_id] for i, t in enumerate(node.minmax_tables) if t is not None}
+        # MAX takes the last value of its group in key order (the first when the value column is DESC).
+        self._reverse = {i: (node.aggs[i].kind is AggKind.MAX) == (t.pk_order[-1] is OrderType.ASC)
+                         for i, t in enumerate(node.minmax_tables) if t is not None}
         self._cache: OrderedDict[tuple[object, ...], AggGroup] = OrderedDict()
         self._dirty: dict[tuple[object, ...], AggGroup] = {}
         self._cache_groups = cache_groups
@@ -55,7 +67,7 @@ class HashAggExecutor:
 
     @property
     def _tables(self) -> list[StateTable]:
-        return [self.result_table, *self.minmax_tables.values()]
+        return [self.result_table, *self._minmax_distinct]
 
     async def execute(self) -> AsyncIterator[Message]:
         first = True
@@ -112,7 +124,8 @@ class HashAggExecutor:
         return (*g.key, *self.layout.output(g.states))
 
     async def _on_chunk(self, chunk: StreamChunk) -> None:
-        d: ChunkDeltas = compute_deltas(chunk, self.node.group_key, self.node.aggs, self._retractable)
+        d: ChunkDeltas = compute_deltas(chunk, self.node.group_key, self.node.aggs, self._retractable,
+                                        skip=[i for i, owner in self._sharing.items() if i != owner])
         groups = d.groups
         k = d.num_keys
         key_lists = [groups.column(f"k{j}").to_pylist() for j in range(k)]
@@ -147,6 +160,11 @@ class HashAggExecutor:
                 elif old is not None:
                     st.delete(old, vnode)
                 out.setdefault(key, {}).setdefault(i, []).append((value, n))
+        for i, owner in self._sharing.items():
+            if i != owner:
+                for changes in out.values():
+                    if owner in changes:
+                        changes[i] = changes[owner]
         return out
 
     async def _flush(self) -> StreamChunk | None:
@@ -157,7 +175,7 @@ class HashAggExecutor:
         for key, g in self._dirty.items():
             for i in g.recompute:
                 first = None
-                async for r in self.minmax_tables[i].iter_prefix(key, g.vnode):
+                async for r in self.minmax_tables[i].iter_prefix(key, g.vnode, reverse=self._reverse[i]):
                     first = r
                     break
                 g.states[self.layout.offsets[i]] = None if first is None else first[k]

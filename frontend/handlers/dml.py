@@ -10,8 +10,10 @@ holding its changes is committed.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 from sqlglot import exp
 
 from common import functions
@@ -26,7 +28,8 @@ from common.errors import (
     WrongObjectType,
 )
 from common.expr import Cast, Expr, InputRef, Literal
-from common.plan import BatchDml, BatchFilter, BatchProject, BatchScan, DmlKind
+from common.pgtext import FormatOptions, parse_array
+from common.plan import BatchArrow, BatchDml, BatchFilter, BatchProject, BatchScan, DmlKind
 from common.types import BIGINT, DataType, TypeName
 from frontend.binder.expr import ExprBinder, Scope, identifier
 from frontend.binder.query import QueryBinder
@@ -34,6 +37,8 @@ from frontend.pgwire.session_api import QueryResult
 from frontend.planner.batch import to_batch
 from frontend.planner.logical import Field, LogicalNode, LValues
 from frontend.planner.optimizer import optimize
+from frontend.sql.fast_insert import BOOL, NULL, NUM, STR, Cell, FastInsert
+from frontend.sql.parser import parse_one
 
 if TYPE_CHECKING:
     from frontend.session import Session
@@ -125,6 +130,68 @@ async def insert(session: Session, tree: exp.Insert) -> QueryResult:
     project = BatchProject(to_batch(plan), tuple(exprs), tuple(c.type for c in visible))
     count = await session.run_dml(BatchDml(DmlKind.INSERT, rel.id, rel.desc, project, (BIGINT,)))
     return QueryResult("INSERT", row_count=count)
+
+
+async def insert_literals(session: Session, tree: FastInsert, sql: str) -> QueryResult:
+    """INSERT of literal rows, converted a column at a time; anything unusual takes the general path."""
+    rel = _target(session, exp.Table(this=exp.to_identifier(tree.name)))
+    visible = [c for c in rel.columns if not c.hidden]
+    names = tree.args.get("columns")
+    rows: list[list[Cell]] = tree.args["rows"]
+    width = len(rows[0])
+    if names is None:
+        names = [c.name for c in visible[:width]]
+    by_name = {c.name: c for c in visible}
+    if len(names) != width or any(n not in by_name for n in names) or len(set(names)) != len(names):
+        return await insert(session, parse_one(sql))  # the general path reports the error
+    position = {n: i for i, n in enumerate(names)}
+    arrays: list[pa.Array] = []
+    fmt = session.format_options()
+    for c in visible:
+        i = position.get(c.name)
+        if i is None:
+            if c.name in rel.pk_names:
+                raise NotNullViolation(f'null value in column "{c.name}" of relation "{rel.name}" violates '
+                                       "not-null constraint")
+            arrays.append(pa.nulls(len(rows), c.type.arrow))
+            continue
+        arr = literal_column([r[i] for r in rows], c.type, fmt)
+        if arr is None or (c.name in rel.pk_names and arr.null_count):
+            return await insert(session, parse_one(sql))
+        arrays.append(arr)
+    types = tuple(c.type for c in visible)
+    data = pa.RecordBatch.from_arrays(arrays, [f"c{i}" for i in range(len(arrays))])
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, data.schema) as writer:
+        writer.write_batch(data)
+    source = BatchArrow(sink.getvalue().to_pybytes(), types)
+    count = await session.run_dml(BatchDml(DmlKind.INSERT, rel.id, rel.desc, source, (BIGINT,)))
+    return QueryResult("INSERT", row_count=count)
+
+
+def literal_column(cells: list[Cell], t: DataType, fmt: FormatOptions) -> pa.Array | None:
+    """One column of literal cells as an array of `t`, exactly as PostgreSQL would read them; None if unsure."""
+    kinds = {c.kind for c in cells} - {NULL}
+    values = [None if c.kind == NULL else c.text for c in cells]
+    try:
+        if kinds <= {STR}:
+            return parse_array(pa.array(values, pa.string()), t, fmt)
+        if kinds == {NUM}:
+            if t.is_integer and all(v is None or v.lstrip("+-").isdigit() for v in values):
+                return pa.array([None if v is None else int(v) for v in values], t.arrow)
+            if t.is_float:
+                floats = [None if v is None else float(v) for v in values]
+                if any(f is not None and (f in (float("inf"), float("-inf"))) for f in floats):
+                    return None
+                return pa.array(floats, t.arrow)
+            if t.name is TypeName.NUMERIC:
+                return pa.array([None if v is None else Decimal(v) for v in values], t.arrow)
+            return None
+        if kinds == {BOOL} and t.name is TypeName.BOOLEAN:
+            return pa.array([None if v is None else v == "true" for v in values], pa.bool_())
+    except (pa.ArrowInvalid, OverflowError, ArithmeticError):
+        return None
+    return None
 
 
 def _check_literal_keys(rel: Relation, plan: object, position: dict[str, int], pk_names: set[str]) -> None:

@@ -164,8 +164,12 @@ class StreamPlanner:
         dist = Distribution.hash(node.group_key) if k else Distribution.single()
         p = self._exchange(p, dist)
         result = self._result_table(node, p.types)
-        minmax = tuple(self._minmax_table(node, a, p.types) if a.kind in (AggKind.MIN, AggKind.MAX) else None
-                       for a in node.aggs)
+        # MIN and MAX of one column keep the same multiset of values: they share one table.
+        by_column: dict[int, TableDesc] = {}
+        for a in node.aggs:
+            if a.kind in (AggKind.MIN, AggKind.MAX) and a.args[0] not in by_column:
+                by_column[a.args[0]] = self._minmax_table(node, a, p.types)
+        minmax = tuple(by_column[a.args[0]] if a.kind in (AggKind.MIN, AggKind.MAX) else None for a in node.aggs)
         types = tuple(f.type for f in node.fields)
         key = tuple(range(k))
         agg = HashAggNode(p.node, node.group_key, node.aggs, result, minmax, False, types, key)
@@ -186,8 +190,7 @@ class StreamPlanner:
         cols = [ColumnDesc(f"g{i}", input_types[g]) for i, g in enumerate(node.group_key)]
         cols.append(ColumnDesc("value", a.arg_types[0]))
         cols.append(ColumnDesc("count", BIGINT))
-        order = OrderType.ASC if a.kind is AggKind.MIN else OrderType.DESC
-        return self._internal_table(cols, tuple(range(k + 1)), (OrderType.ASC,) * k + (order,), tuple(range(k)))
+        return self._internal_table(cols, tuple(range(k + 1)), (OrderType.ASC,) * (k + 1), tuple(range(k)))
 
     def _internal_table(self, cols: list[ColumnDesc], pk: tuple[int, ...], order: tuple[OrderType, ...],
                         dist: tuple[int, ...]) -> TableDesc:

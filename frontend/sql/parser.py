@@ -17,6 +17,7 @@ from sqlglot.tokens import TokenType
 
 from common.errors import SyntaxError_
 from frontend.sql.dialect import Eddy
+from frontend.sql.fast_insert import scan as scan_fast_insert
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
@@ -54,6 +55,9 @@ def split(sql: str) -> list[str]:
 
 
 def parse(sql: str) -> list[Statement]:
+    fast = scan_fast_insert(sql)
+    if fast is not None:
+        return [Statement(sql.strip(), fast)]
     stmts = []
     for text in split(sql):
         stmts.append(Statement(text, parse_one(text)))

@@ -21,9 +21,11 @@ DECIMAL_CONTEXT = decimal.Context(prec=80)
 class AggLayout:
     """Where each agg's state lives in a state row, and how to turn state into output."""
 
-    def __init__(self, num_keys: int, aggs: Sequence[AggCall]) -> None:
+    def __init__(self, num_keys: int, aggs: Sequence[AggCall], retractable: Sequence[bool] = ()) -> None:
         self.num_keys = num_keys
         self.aggs = tuple(aggs)
+        # MIN/MAX aggs whose values live in a value table (their deltas come as multiplicity changes)
+        self.retractable = tuple(retractable) or (False,) * len(self.aggs)
         self.offsets: list[int] = []
         pos = 0
         for agg in self.aggs:
@@ -102,6 +104,8 @@ class AggGroup:
                 s[off + 1] = count
             elif i in retract_updates:
                 self._apply_minmax(i, kind, off, retract_updates[i])
+            elif layout.retractable[i]:
+                continue  # no value of this group changed for this agg
             else:
                 v = delta.get(f"a{i}_v")
                 if v is not None and (s[off] is None or (v < s[off] if kind is AggKind.MIN else v > s[off])):  # type: ignore[operator]

@@ -9,7 +9,7 @@ value). The hash agg executor then takes one Python step per group.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +53,8 @@ def _key_columns(chunk: StreamChunk, group_key: Sequence[int]) -> list[pa.Array]
 
 
 def compute_deltas(chunk: StreamChunk, group_key: Sequence[int], aggs: Sequence[AggCall],
-                   retractable_minmax: Sequence[bool]) -> ChunkDeltas:
+                   retractable_minmax: Sequence[bool], skip: Collection[int] = ()) -> ChunkDeltas:
+    """Deltas per group; aggs in `skip` (sharing another agg's value table) get none."""
     n = chunk.num_rows
     signs = chunk.signs()
     positive = pa.array(signs > 0)
@@ -66,7 +67,7 @@ def compute_deltas(chunk: StreamChunk, group_key: Sequence[int], aggs: Sequence[
     zero = pa.array(np.zeros(n, dtype=np.int64))
     minmax: dict[int, pa.Table] = {}
     for i, agg in enumerate(aggs):
-        if agg.kind is AggKind.COUNT_STAR:
+        if agg.kind is AggKind.COUNT_STAR or i in skip:
             continue
         x = chunk.column(agg.args[0])
         valid_sign = pc.if_else(pc.is_valid(x), sign_arr, zero)

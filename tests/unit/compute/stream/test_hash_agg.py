@@ -96,3 +96,25 @@ def test_decimal_sum_keeps_precision() -> None:
     layout = AggLayout(0, (AggCall(AggKind.SUM, (0,), (NUMERIC,), NUMERIC),))
     states = [Decimal("123456789012345678901234567.0123456789"), 1]
     assert layout.output(states) == [Decimal("123456789012345678901234567.0123456789")]
+
+
+async def test_min_and_max_sharing_one_value_table_survive_churn_within_a_chunk() -> None:
+    """Insert and delete of the same value in one chunk changes nothing; shared tables count once."""
+    shared = node((0,))
+    table = shared.minmax_tables[2]
+    assert table is not None
+    aggs = (AggCall(AggKind.MIN, (2,), (DOUBLE,), DOUBLE), AggCall(AggKind.MAX, (2,), (DOUBLE,), DOUBLE))
+    n = HashAggNode(None, (0,), aggs, TableDesc(40, (ColumnDesc("g", VARCHAR), ColumnDesc("rows", BIGINT),  # type: ignore[arg-type]
+                                                     ColumnDesc("mn", DOUBLE), ColumnDesc("mx", DOUBLE)),
+                                                (0,), (OrderType.ASC,), (0,)),
+                    (table, table), False, (VARCHAR, DOUBLE, DOUBLE), (0,))
+    src = MockSource(TYPES, [
+        barrier(1),
+        chunk("+ a 1 5.0\n+ a 2 9.0"), barrier(2),
+        chunk("+ a 3 1.0\n- a 3 1.0\n+ a 4 7.0"), barrier(3),
+        chunk("- a 2 9.0"), barrier(4),
+    ])
+    epochs = chunks_between_barriers(await collect(HashAggExecutor(src, n, actor_context())))
+    assert epochs[1] == ["+ a 5.0 9.0"]
+    assert epochs[2] == []  # 1.0 came and went; 7.0 is inside the range
+    assert epochs[3] == ["U- a 5.0 9.0", "U+ a 5.0 7.0"]
