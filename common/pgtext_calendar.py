@@ -131,8 +131,10 @@ def _rule_offsets(utc_us: np.ndarray, zone: str) -> np.ndarray:
     distinct, inverse = np.unique(folded, return_inverse=True)
     info = zoneinfo.ZoneInfo(zone)
     epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    found = [int((epoch + dt.timedelta(microseconds=int(u))).astimezone(info).utcoffset() // dt.timedelta(seconds=1))
-             for u in distinct.tolist()]
+    found = []
+    for u in distinct.tolist():
+        offset = (epoch + dt.timedelta(microseconds=int(u))).astimezone(info).utcoffset()
+        found.append(0 if offset is None else offset // dt.timedelta(seconds=1))
     return np.asarray(found, dtype=np.int64)[inverse.reshape(-1)]
 
 

@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pyarrow as pa
 
-from common.errors import InvalidDatetimeFormat, IntervalFieldOverflow
+from common.errors import IntervalFieldOverflow, InvalidDatetimeFormat
 from common.pgtext_calendar import USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC
 
 MONTHS_PER_YEAR = 12

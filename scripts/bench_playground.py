@@ -15,6 +15,9 @@ Usage: .venv/bin/python scripts/bench_playground.py [--rows 200000] [--small 200
 from __future__ import annotations
 
 import argparse
+import json
+import random
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -25,7 +28,8 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.helpers.eddy_server import EddyProcess  # noqa: E402
+from storage.version import HummockVersion
+from tests.helpers.eddy_server import EddyProcess
 
 SCHEMA = [
     "CREATE TABLE events (id BIGINT PRIMARY KEY, k INT, v DOUBLE PRECISION, tag VARCHAR)",
@@ -40,7 +44,7 @@ GROUPS = 1000
 
 def percentile(xs: list[float], p: float) -> float:
     xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+    return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
 
 
 def ingest(dsn: str, start: int, rows: int, batch: int, writers: int) -> float:
@@ -76,11 +80,13 @@ def ingest(dsn: str, start: int, rows: int, batch: int, writers: int) -> float:
 def freshness(dsn: str, probes: int, base_id: int) -> tuple[list[float], list[float]]:
     """Delay from an INSERT's acknowledgement until the row shows in each view."""
     agg_delays, join_delays = [], []
+    rnd = random.Random(7)
     with psycopg.connect(dsn, autocommit=True) as w, psycopg.connect(dsn, autocommit=True) as r:
+        w.execute("INSERT INTO dims VALUES " + ", ".join(f"({GROUPS + 10 + i}, 'probe{i}')" for i in range(probes)))
+        w.execute("FLUSH")
         for i in range(probes):
             k = GROUPS + 10 + i  # a group of its own: visible exactly when this row is
-            w.execute(f"INSERT INTO dims VALUES ({k}, 'probe{i}')")
-            w.execute("FLUSH")
+            time.sleep(rnd.random())  # land anywhere in the barrier cycle
             w.execute(f"INSERT INTO events VALUES ({base_id + i}, {k}, 1.0, 'p')")
             acked = time.perf_counter()
             seen_agg = seen_join = None
@@ -97,9 +103,14 @@ def freshness(dsn: str, probes: int, base_id: int) -> tuple[list[float], list[fl
     return agg_delays, join_delays
 
 
-def object_store_size(data_dir: Path) -> tuple[int, int]:
-    ssts = [p for p in (data_dir / "objects").rglob("*.sst")]
-    return len(ssts), sum(p.stat().st_size for p in ssts)
+def object_store_size(data_dir: Path) -> tuple[int, int, int, int]:
+    """(SSTs, bytes) in the object store, and (SSTs, bytes) the committed version names."""
+    ssts = list((data_dir / "objects").rglob("*.sst"))
+    with sqlite3.connect(data_dir / "meta.db") as db:
+        row = db.execute("SELECT value FROM kv WHERE ns = 'hummock' AND key = 'version'").fetchone()
+    live_ids = HummockVersion.from_json(json.loads(row[0])).object_ids() if row else set()
+    live = [p for p in ssts if int(p.stem, 16) in live_ids]
+    return len(ssts), sum(p.stat().st_size for p in ssts), len(live), sum(p.stat().st_size for p in live)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -152,8 +163,9 @@ def main() -> None:
                 print(f"freshness, {name}: p50 {percentile(d, 50) * 1000:.0f} ms, "
                       f"p99 {percentile(d, 99) * 1000:.0f} ms (ack of INSERT to visible, {len(d)} probes)")
             peak = peak_rss_mb(eddy.proc.pid) if eddy.proc else float("nan")
-            count, size = object_store_size(eddy.data_dir)
-            print(f"object store after the run: {count} SSTs, {size / 1e6:.1f} MB")
+            count, size, live, live_size = object_store_size(eddy.data_dir)
+            print(f"object store after the run: {count} SSTs, {size / 1e6:.1f} MB; the committed version names "
+                  f"{live} SSTs, {live_size / 1e6:.1f} MB (the rest awaits vacuum's grace period)")
             print(f"peak memory (RSS) of the playground process: {peak:.0f} MB")
             large_restart = restart_seconds(eddy)
             print(f"restart after kill -9 with {args.rows:,} rows of state: {large_restart:.2f} s "

@@ -87,8 +87,9 @@ def _eval(expr: Expr, batch: pa.RecordBatch, ctx: EvalContext) -> pa.Array:
 def _literal(lit: Literal, n: int) -> pa.Array:
     t = lit.type.arrow
     value = lit.value
-    if isinstance(value, Decimal) and lit.type.name is TypeName.NUMERIC:
-        value = value.quantize(Decimal(1).scaleb(-lit.type.effective_scale), rounding=ROUND_HALF_UP)
+    if lit.type.name is TypeName.NUMERIC and isinstance(value, (Decimal, int, float)):
+        exact = value if isinstance(value, Decimal) else Decimal(str(value))
+        value = exact.quantize(Decimal(1).scaleb(-lit.type.effective_scale), rounding=ROUND_HALF_UP)
     return pa.repeat(pa.scalar(value, t), n)
 
 

@@ -77,13 +77,6 @@ def from_numpy(data: np.ndarray, t: pa.DataType, valid: np.ndarray | None = None
     return pa.array(data, t, mask=mask)
 
 
-def nulls_where(arr: pa.Array, invalid: np.ndarray) -> pa.Array:
-    """`arr` with the rows of `invalid` set to NULL."""
-    if not invalid.any():
-        return arr
-    return pc.if_else(pa.array(invalid), pa.scalar(None, arr.type), arr)
-
-
 def first_row(mask: np.ndarray) -> int | None:
     return int(np.argmax(mask)) if mask.any() else None
 

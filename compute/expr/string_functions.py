@@ -176,8 +176,17 @@ def left_right(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Arr
     return _with_text_nulls(per_distinct([args[1]], len(text), cut, pa.string()), text)
 
 
+# PostgreSQL refuses results over 1 GB (MaxAllocSize), counting 4 bytes per character for padding.
+_MAX_BYTES = 1_073_741_823
+
+
+def _too_long(i: int) -> ProgramLimitExceeded:
+    return ProgramLimitExceeded("requested length too large")
+
+
 def _pad(args: list[pa.Array], left: bool) -> pa.Array:
     text, width = args[0], args[1]
+    raise_if(all_valid(args[:2]) & (values(width).astype(np.int64) * 4 > _MAX_BYTES), _too_long)
     fill = args[2] if len(args) == 3 else pa.repeat(pa.scalar(" "), len(text))
 
     def cut(key: tuple[object, ...], rows: np.ndarray) -> pa.Array:
@@ -251,7 +260,9 @@ def starts_with(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Ar
 @kernel("repeat")
 def repeat(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Array:
     text, count = args
-    n = pa.array(np.maximum(values(count), 0), pa.int64(), mask=~valid_mask(count))
+    times = np.maximum(values(count).astype(np.int64), 0)
+    raise_if(all_valid(args) & (values(pc.binary_length(text)).astype(np.int64) * times > _MAX_BYTES), _too_long)
+    n = pa.array(times, pa.int64(), mask=~valid_mask(count))
     return pc.binary_repeat(text, n)
 
 

@@ -102,6 +102,7 @@ class Fields:
     offsets: np.ndarray | None
     zone: str | None
     utc: np.ndarray
+    interval: bool = False
 
     @staticmethod
     def of(local: np.ndarray, offsets: np.ndarray | None, zone: str | None, utc: np.ndarray) -> Fields:
@@ -157,6 +158,19 @@ def _display_year(y: np.ndarray) -> np.ndarray:
     return np.where(y > 0, y, 1 - y)
 
 
+_FIRST_US = -62_135_596_800_000_000 + USECS_PER_DAY  # 0001-01-02, within Python's datetime
+_CYCLE_US = 146_097 * USECS_PER_DAY  # 400 Gregorian years
+
+
+def _datetime_range(us: int) -> int:
+    """An instant Python's datetime can hold with the same zone rules: early ones clamp, late ones fold."""
+    if us < _FIRST_US:
+        return _FIRST_US
+    while us > 253_402_214_400_000_000:  # 9999-12-31
+        us -= _CYCLE_US * 10
+    return us
+
+
 def _zone_names(f: Fields) -> pa.Array:
     if f.offsets is None or f.zone is None:
         return pa.array([""] * len(f.days), pa.string())
@@ -167,7 +181,7 @@ def _zone_names(f: Fields) -> pa.Array:
     names = []
     for off in distinct.tolist():
         i = int(np.argmax(f.offsets == off))
-        instant = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(f.utc[i]))
+        instant = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=_datetime_range(int(f.utc[i])))
         names.append(instant.astimezone(zone).tzname() or format_offset(off))
     return pa.array(names, pa.string()).take(pa.array(inverse.reshape(-1)))
 
@@ -177,8 +191,9 @@ def _render(node: Node, f: Fields) -> pa.Array | str:
     if p is None:
         return node.text
     up = p.upper()
+    # An interval's hours are not folded into days, and its years are not BC-adjusted.
     hour = f.time // 3_600_000_000
-    year = _display_year(f.year)
+    year = f.year if f.interval else _display_year(f.year)
     simple: dict[str, Callable[[], pa.Array]] = {
         "YYYY": lambda: _num(year, 4, node), "YYY": lambda: _num(year % 1000, 3, node),
         "YY": lambda: _num(year % 100, 2, node), "Y": lambda: _num(year % 10, 1, node),
@@ -191,9 +206,10 @@ def _render(node: Node, f: Fields) -> pa.Array | str:
         "DDD": lambda: _num(f.days - days_from_civil(f.year, np.ones_like(f.month), np.ones_like(f.month)) + 1, 3,
                             node),
         "D": lambda: _num((f.days + 4) % 7 + 1, 1, node), "ID": lambda: _num(_iso(f)[2], 1, node),
-        "IW": lambda: _num(_iso(f)[1], 2, node), "IYYY": lambda: _num(_iso(f)[0], 4, node),
-        "IYY": lambda: _num(_iso(f)[0] % 1000, 3, node), "IY": lambda: _num(_iso(f)[0] % 100, 2, node),
-        "I": lambda: _num(_iso(f)[0] % 10, 1, node),
+        "IW": lambda: _num(_iso(f)[1], 2, node), "IYYY": lambda: _num(_display_year(_iso(f)[0]), 4, node),
+        "IYY": lambda: _num(_display_year(_iso(f)[0]) % 1000, 3, node),
+        "IY": lambda: _num(_display_year(_iso(f)[0]) % 100, 2, node),
+        "I": lambda: _num(_display_year(_iso(f)[0]) % 10, 1, node),
         "IDDD": lambda: _num((_iso(f)[1] - 1) * 7 + _iso(f)[2], 3, node),
         "WW": lambda: _num((f.days - days_from_civil(f.year, np.ones_like(f.month), np.ones_like(f.month))) // 7 + 1,
                            2, node),
@@ -234,7 +250,9 @@ def _render(node: Node, f: Fields) -> pa.Array | str:
         return pc.utf8_lower(names) if p == "tz" else names
     if up == "OF":
         distinct, inverse = np.unique(offsets, return_inverse=True)
-        return pa.array([format_offset(int(o)) for o in distinct], pa.string()).take(pa.array(inverse.reshape(-1)))
+        # to_char's OF leaves out seconds ('+05:21' for +05:21:10), unlike timestamptz output.
+        texts = [format_offset(int(o) // 60 * 60 if o >= 0 else -(-int(o) // 60 * 60)) for o in distinct]
+        return pa.array(texts, pa.string()).take(pa.array(inverse.reshape(-1)))
     if up == "TZH":
         sign = np.where(offsets < 0, "-", "+")
         hours = pc.utf8_lpad(pa.array(np.abs(offsets) // 3600).cast(pa.string()), 2, "0")
@@ -257,8 +275,7 @@ def _interval_fields(arr: pa.Array) -> Fields:
     """Intervals print through the same patterns: years, months, days and the time of day."""
     m, d, u = interval_fields(arr)
     year = np.trunc(m / 12).astype(np.int64)
-    day_part = u // USECS_PER_DAY
-    return Fields(year, np.fmod(m, 12), d, d, u - day_part * USECS_PER_DAY, None, None, u)
+    return Fields(year, np.fmod(m, 12), d, d, u, None, None, u, interval=True)
 
 
 @kernel("to_char")
@@ -272,6 +289,8 @@ def to_char(args: list[pa.Array], call: FuncCall, ctx: EvalContext) -> pa.Array:
     ok = all_valid([source])
 
     def format_rows(key: tuple[object, ...], rows: np.ndarray) -> pa.Array:
+        if key[0] == "":
+            return pa.nulls(len(rows), pa.string())  # PostgreSQL: an empty template gives NULL
         nodes = _template(str(key[0]))
         part = take(source, rows)
         if t.name is TypeName.INTERVAL:

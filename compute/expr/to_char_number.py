@@ -8,7 +8,7 @@ overflow. Runs once per distinct (value, format) pair.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 import pyarrow as pa
@@ -45,6 +45,12 @@ def _parse(fmt: str) -> _Desc:
     d = _Desc()
     i = 0
     while i < len(fmt):
+        if fmt[i] == '"':
+            end = fmt.find('"', i + 1)
+            end = len(fmt) if end < 0 else end
+            d.nodes.extend(fmt[i + 1:end])
+            i = end + 1
+            continue
         key = next((k for k in _KEYWORDS if fmt.startswith(k, i) or (fmt[i:i + len(k)].upper() == k
                     and k.isalpha() and k not in ("TH", "th"))), None)
         if key is None:
@@ -90,7 +96,11 @@ def _parse(fmt: str) -> _Desc:
 
 
 def _number_text(value: object, t: DataType, d: _Desc) -> tuple[str, str, int]:
-    """(digits with '.', sign, out_pre_spaces) as PostgreSQL's *_to_char prepare them."""
+    """(digits with '.', sign, out_pre_spaces) as PostgreSQL's *_to_char prepare them.
+
+    For floats this also cuts `d.post` to the digits a float carries, as
+    float8_to_char does to its format description.
+    """
     post = d.post
     if t.is_float:
         v = float(value)  # type: ignore[arg-type]
@@ -100,6 +110,7 @@ def _number_text(value: object, t: DataType, d: _Desc) -> tuple[str, str, int]:
             post = 0
         elif len(whole) + post > max_digits:
             post = max_digits - len(whole)
+        d.post = post
         text = f"{v:.{post}f}"
     elif t.is_integer:
         text = str(value)
@@ -122,7 +133,9 @@ def _eeee(value: object, t: DataType, d: _Desc) -> str:
     v = float(value) if t.is_float else Decimal(value)  # type: ignore[arg-type]
     if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
         return "#" * (d.pre + d.post + 6)
-    text = f"{v:.{d.post}e}"
+    with localcontext() as c:
+        c.rounding = ROUND_HALF_UP  # numeric_out_sci rounds half away from zero; floats go through printf
+        text = f"{float(v) if v == 0 else v:.{d.post}e}"
     mantissa, exp = text.split("e")
     text = f"{mantissa}e{exp[0]}{int(exp[1:]):02d}"
     return text if text.startswith("-") else " " + text
@@ -219,7 +232,7 @@ class _Processor:
                     self.out.append(" ")
             elif key == "SG":
                 self.out.append(self.sign)
-        return "".join(self.out)
+        return "".join(self.out).split("\0")[0]
 
     def _numpart(self, key: str) -> None:
         d = self.d
@@ -261,7 +274,8 @@ class _Processor:
                 elif last_is_dot:
                     self.out.append("0")
             else:
-                self.out.append(current)
+                # Past the end of the digits C writes the string's terminating NUL, which ends the output.
+                self.out.append(current or "\0")
                 self.num_in = True
             if self.pos < len(self.number):
                 self.pos += 1

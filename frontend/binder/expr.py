@@ -360,6 +360,9 @@ class ExprBinder:
     def _bind_currentdate(self, node: exp.Expression) -> Bound:
         return self.call("current_date", [])
 
+    def _bind_attimezone(self, node: exp.AtTimeZone) -> Bound:
+        return self.call("timezone", [self.bind_any(node.args["zone"]), self.bind_any(node.this)])
+
     def _bind_anonymous(self, node: exp.Anonymous) -> Bound:
         name = node.name.lower()
         return self.call(name, [self.bind_any(e) for e in node.expressions])

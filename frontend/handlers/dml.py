@@ -60,21 +60,10 @@ def assignment_cast(e: Expr, target: DataType, column: str) -> Expr:
         return e
     if isinstance(e, Literal) and e.value is None:
         return Literal(None, target)
-    if not _assignable(e.type, target):
+    if not functions.can_assign(e.type, target):
         raise DatatypeMismatch(f'column "{column}" is of type {target} but expression is of type {e.type}',
                                hint="You will need to rewrite or cast the expression.")
     return Cast(e, target)
-
-
-def _assignable(src: DataType, dst: DataType) -> bool:
-    """PostgreSQL's assignment casts: implicit ones, numeric narrowing, anything to text, among date/times."""
-    if functions.can_cast(src, dst, implicit=True):
-        return True
-    if src.is_numeric and dst.is_numeric:
-        return True
-    if dst.name is TypeName.VARCHAR:
-        return True
-    return src.is_temporal and dst.is_temporal
 
 
 async def insert(session: Session, tree: exp.Insert) -> QueryResult:
@@ -143,7 +132,7 @@ async def insert_literals(session: Session, tree: FastInsert, sql: str) -> Query
         names = [c.name for c in visible[:width]]
     by_name = {c.name: c for c in visible}
     if len(names) != width or any(n not in by_name for n in names) or len(set(names)) != len(names):
-        return await insert(session, parse_one(sql))  # the general path reports the error
+        return await _general_insert(session, sql)  # the general path reports the error
     position = {n: i for i, n in enumerate(names)}
     arrays: list[pa.Array] = []
     fmt = session.format_options()
@@ -157,7 +146,7 @@ async def insert_literals(session: Session, tree: FastInsert, sql: str) -> Query
             continue
         arr = literal_column([r[i] for r in rows], c.type, fmt)
         if arr is None or (c.name in rel.pk_names and arr.null_count):
-            return await insert(session, parse_one(sql))
+            return await _general_insert(session, sql)
         arrays.append(arr)
     types = tuple(c.type for c in visible)
     data = pa.RecordBatch.from_arrays(arrays, [f"c{i}" for i in range(len(arrays))])
@@ -167,6 +156,12 @@ async def insert_literals(session: Session, tree: FastInsert, sql: str) -> Query
     source = BatchArrow(sink.getvalue().to_pybytes(), types)
     count = await session.run_dml(BatchDml(DmlKind.INSERT, rel.id, rel.desc, source, (BIGINT,)))
     return QueryResult("INSERT", row_count=count)
+
+
+async def _general_insert(session: Session, sql: str) -> QueryResult:
+    tree = parse_one(sql)
+    assert isinstance(tree, exp.Insert)
+    return await insert(session, tree)
 
 
 def literal_column(cells: list[Cell], t: DataType, fmt: FormatOptions) -> pa.Array | None:

@@ -145,7 +145,7 @@ def test_in_with_untyped_value_resolves_when_the_list_agrees() -> None:
 
 
 def test_common_type_messages() -> None:
-    with pytest.raises(DatatypeMismatch, match="^CASE types integer and boolean cannot be matched$"):
+    with pytest.raises(DatatypeMismatch, match=r"^CASE types integer and boolean cannot be matched$"):
         functions.common_type([INTEGER, BOOLEAN], "CASE")
     assert functions.common_type([None, None], "VALUES") == VARCHAR
     assert functions.common_type([numeric(10, 2), numeric(10, 2)], "UNION") == numeric(10, 2)
@@ -164,7 +164,7 @@ def test_error_messages_are_postgres_messages() -> None:
     with pytest.raises(AmbiguousFunction) as amb:
         functions.resolve("add", [None, None])
     assert amb.value.message == "operator is not unique: unknown + unknown"
-    with pytest.raises(DatatypeMismatch, match="^argument of AND must be type boolean, not type integer$"):
+    with pytest.raises(DatatypeMismatch, match=r"^argument of AND must be type boolean, not type integer$"):
         functions.resolve("and", [INTEGER, BOOLEAN])
 
 
@@ -209,9 +209,9 @@ def test_casts_match_pg_cast(pg: psycopg.Connection) -> None:
 
 
 def test_refused_casts_raise_cannot_coerce() -> None:
-    with pytest.raises(CannotCoerce, match="^cannot cast type boolean to date$"):
+    with pytest.raises(CannotCoerce, match=r"^cannot cast type boolean to date$"):
         functions.cast_is_allowed(BOOLEAN, DATE)
-    with pytest.raises(CannotCoerce, match="^cannot cast type smallint to boolean$"):
+    with pytest.raises(CannotCoerce, match=r"^cannot cast type smallint to boolean$"):
         functions.cast_is_allowed(SMALLINT, BOOLEAN)
     functions.cast_is_allowed(INTEGER, BOOLEAN)
     functions.cast_is_allowed(INTERVAL, VARCHAR)

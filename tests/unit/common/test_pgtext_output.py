@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import struct
+from collections.abc import Sequence
 from decimal import Decimal
 
 import numpy as np
@@ -50,7 +51,7 @@ def set_format(pg: psycopg.Connection, fmt: FormatOptions) -> None:
     pg.execute(f"SET IntervalStyle = '{fmt.intervalstyle}'")
 
 
-def compare(ours: pa.Array, theirs: list[str | None], inputs: list[object]) -> None:
+def compare(ours: pa.Array, theirs: list[str | None], inputs: Sequence[object]) -> None:
     got = ours.to_pylist()
     bad = [f"{v!r}: pg={e!r} eddy={g!r}" for v, e, g in zip(inputs, theirs, got) if e != g]
     assert not bad, "\n".join(bad[:40])
@@ -105,7 +106,7 @@ def test_reals(pg: psycopg.Connection, extra: int) -> None:
     fmt = FormatOptions(extra_float_digits=extra)
     set_format(pg, fmt)
     try:
-        doubles = random_doubles(600) + [123456.0, 1234567.0, 1e6, 999999.0, 0.0001, 1e-5, 16777216.0]
+        doubles = [*random_doubles(600), 123456.0, 1234567.0, 1000000.0, 999999.0, 0.0001, 1e-05, 16777216.0]
         with np.errstate(over="ignore"):
             values = [v for v in np.array(doubles, dtype=np.float32).tolist()]
         texts = [repr(float(np.float32(v))) if v == v else "NaN" for v in values]
@@ -245,8 +246,8 @@ def test_intervals(pg: psycopg.Connection, style: str) -> None:
                               "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) "
                               "WITH ORDINALITY AS t(m, d, u, i) ORDER BY i", tuple(cols))
         valid = np.array([v is not None for v in values])
-        arr = make_intervals(*(np.array([0 if c is None else c for c in col], dtype=np.int64) for col in cols),
-                             valid)
+        months, days, micros = (np.array([0 if c is None else c for c in col], dtype=np.int64) for col in cols)
+        arr = make_intervals(months, days, micros, valid)
         compare(format_array(arr, INTERVAL, fmt), theirs, values)
     finally:
         set_format(pg, FormatOptions())

@@ -33,7 +33,7 @@ def test_numbers(oracle: Oracle, op: str, a: DataType) -> None:
     assert not bad, "\n".join(bad[:30])
 
 
-@pytest.mark.parametrize("t", NUMBERS + (INTERVAL,), ids=str)
+@pytest.mark.parametrize("t", (*NUMBERS, INTERVAL), ids=str)
 def test_unary_minus(oracle: Oracle, t: DataType) -> None:
     bad = oracle.mismatches(call("neg", col(0, t)), [[v] for v in samples(t)], [t])
     assert not bad, "\n".join(bad)

@@ -59,7 +59,7 @@ def test_casts_to_text_print_like_postgres(oracle: Oracle, t: DataType) -> None:
 
 @pytest.mark.parametrize("t", ALL, ids=str)
 def test_casts_from_text_read_like_postgres(oracle: Oracle, t: DataType) -> None:
-    texts = samples(t, n=20) + ["", "junk", " 1 ", "1.5", "2026-01-01", "1 day", "true", "NaN", "-0"]
+    texts = [*samples(t, n=20), "", "junk", " 1 ", "1.5", "2026-01-01", "1 day", "true", "NaN", "-0"]
     if t == NUMERIC:
         texts = [v for v in texts if v not in _NOT_NUMERIC]
     bad = oracle.mismatches(cast(col(0, VARCHAR), t), [[v] for v in texts], [VARCHAR])
@@ -77,7 +77,7 @@ def test_casts_to_constrained_numeric_round_and_overflow(oracle: Oracle, src: Da
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata", "Europe/Berlin", "Pacific/Chatham"])
-@pytest.mark.parametrize(("src", "dst"), [(a, b) for a, b in PAIRS + [(TIMESTAMPTZ, VARCHAR), (VARCHAR, TIMESTAMPTZ)]
+@pytest.mark.parametrize(("src", "dst"), [(a, b) for a, b in [*PAIRS, (TIMESTAMPTZ, VARCHAR), (VARCHAR, TIMESTAMPTZ)]
                                           if TIMESTAMPTZ in (a, b)], ids=str)
 def test_time_zone_casts_use_the_session_zone(zoned: Callable[[str], Oracle], zone: str, src: DataType,
                                               dst: DataType) -> None:

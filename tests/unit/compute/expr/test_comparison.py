@@ -59,7 +59,8 @@ def test_distinct_from(oracle: Oracle, t: DataType) -> None:
 
 def test_in_lists_with_nulls(oracle: Oracle) -> None:
     rows = [[v] for v in ["1", "2", "5", None, "-7"]]
-    lists = [["1", "2"], ["1", None], [None], ["3", "4", "5", "6", "7", "8"], ["3", "4", "5", "6", None, "8"]]
+    lists: list[list[str | None]] = [["1", "2"], ["1", None], [None], ["3", "4", "5", "6", "7", "8"],
+                                     ["3", "4", "5", "6", None, "8"]]
     for items in lists:
         x = call("in", col(0, INTEGER), *(typed(v, INTEGER) for v in items))
         bad = oracle.mismatches(x, rows, [INTEGER])

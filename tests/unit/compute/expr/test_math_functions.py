@@ -40,7 +40,7 @@ def test_power(oracle: Oracle, t: DataType) -> None:
 
 def test_two_argument_round_trunc_log(oracle: Oracle) -> None:
     digits = ["-3", "-1", "0", "1", "2", "5", "12", None]
-    rows = [[v, d] for v in SMALL_NUMERIC + ["12345.6789", "-98765.4321", "0.0049999"] for d in digits]
+    rows = [[v, d] for v in [*SMALL_NUMERIC, "12345.6789", "-98765.4321", "0.0049999"] for d in digits]
     bad: list[str] = []
     for name in ("round", "trunc"):
         bad += oracle.mismatches(call(name, col(0, NUMERIC), col(1, INTEGER)), rows, [NUMERIC, INTEGER])

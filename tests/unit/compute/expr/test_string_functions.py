@@ -92,3 +92,8 @@ def test_chr_and_errors(oracle: Oracle) -> None:
     assert not oracle.mismatches(call("chr", col(0, INTEGER)), rows, [INTEGER])
     assert not oracle.mismatches(call("substr", typed("abc", VARCHAR), typed("1", INTEGER), typed("-1", INTEGER)))
     assert not oracle.mismatches(call("split_part", unknown("a,b"), unknown(","), typed("0", INTEGER)))
+
+
+def test_huge_results_are_refused(oracle: Oracle) -> None:
+    assert not oracle.mismatches(call("repeat", unknown("ab"), typed("600000000", INTEGER)))
+    assert not oracle.mismatches(call("lpad", unknown("ab"), typed("300000000", INTEGER)))

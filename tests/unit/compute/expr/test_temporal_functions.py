@@ -63,7 +63,7 @@ def test_extract_and_date_part(zoned: Callable[[str], Oracle], func: str, t: Dat
 
 
 def test_make_functions(oracle: Oracle) -> None:
-    dates = [["2026", "2", "28"], ["2024", "2", "29"], ["2026", "2", "29"], ["-44", "3", "15"], ["0", "1", "1"],
+    dates: list[list[str | None]] = [["2026", "2", "28"], ["2024", "2", "29"], ["2026", "2", "29"], ["-44", "3", "15"], ["0", "1", "1"],
              ["2026", "13", "1"], ["2026", "0", "1"], [None, "1", "1"], ["1", "1", "1"], ["9999", "12", "31"]]
     assert not oracle.mismatches(call("make_date", col(0, INTEGER), col(1, INTEGER), col(2, INTEGER)), dates,
                                  [INTEGER] * 3)
@@ -98,9 +98,7 @@ def test_age(zoned: Callable[[str], Oracle], zone: str) -> None:
 
 
 def test_justify_and_isfinite(oracle: Oracle) -> None:
-    values = samples(INTERVAL, n=40) + ["35 days", "-35 days", "1 mon -35 days", "-1 mon 35 days", "49:00:00",
-                                        "-49:00:00", "1 day -49:00:00", "1 mon -1 day -1 sec", "-1 mon 1 day 1 sec",
-                                        "1 mon -00:00:01"]
+    values = [*samples(INTERVAL, n=40), "35 days", "-35 days", "1 mon -35 days", "-1 mon 35 days", "49:00:00", "-49:00:00", "1 day -49:00:00", "1 mon -1 day -1 sec", "-1 mon 1 day 1 sec", "1 mon -00:00:01"]
     for name in ("justify_days", "justify_hours", "justify_interval", "isfinite"):
         bad = oracle.mismatches(call(name, col(0, INTERVAL)), [[v] for v in values], [INTERVAL])
         assert not bad, "\n".join(bad)
