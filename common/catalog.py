@@ -60,6 +60,7 @@ class RelationKind(enum.Enum):
     TABLE = "table"
     MATERIALIZED_VIEW = "materialized view"
     INTERNAL = "internal"
+    SYSTEM = "system table"  # a pg_catalog, information_schema or rw_catalog relation (frontend.catalog)
 
 
 class JobStatus(enum.Enum):

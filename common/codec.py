@@ -14,6 +14,7 @@ import enum
 import importlib
 import json
 import math
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +25,7 @@ from common.vnode import VnodeBitmap
 
 _REGISTRY: dict[str, type] = {}
 _MODULES = ("common.types", "common.catalog", "common.expr", "common.plan", "common.message",
-            "common.rpc", "common.epoch")
+            "common.rpc", "common.epoch", "common.pgtext", "common.user")
 _loaded = False
 
 
@@ -33,17 +34,33 @@ def register(cls: type) -> type:
     return cls
 
 
+_LOAD_LOCK = threading.Lock()
+
+
 def _load() -> None:
+    """Fill the registry from the `common` modules, once.
+
+    Under a lock: RPC threads decode concurrently, and two threads importing
+    the same modules at once can deadlock on Python's import locks. Processes
+    call `preload()` at start so no RPC thread ever imports.
+    """
     global _loaded
     if _loaded:
         return
-    for name in _MODULES:
-        mod = importlib.import_module(name)
-        for obj in vars(mod).values():
-            if isinstance(obj, type) and obj.__module__ == name and (
-                    dataclasses.is_dataclass(obj) or issubclass(obj, enum.Enum)):
-                _REGISTRY.setdefault(obj.__name__, obj)
-    _loaded = True
+    with _LOAD_LOCK:
+        if _loaded:
+            return
+        for name in _MODULES:
+            mod = importlib.import_module(name)
+            for obj in vars(mod).values():
+                if isinstance(obj, type) and obj.__module__ == name and (
+                        dataclasses.is_dataclass(obj) or issubclass(obj, enum.Enum)):
+                    _REGISTRY.setdefault(obj.__name__, obj)
+        _loaded = True
+
+
+def preload() -> None:
+    _load()
 
 
 def to_json(obj: Any) -> Any:

@@ -110,6 +110,10 @@ class CharacterNotInRepertoire(DataException):
     sqlstate = "22021"
 
 
+class BadCopyFileFormat(DataException):
+    sqlstate = "22P04"
+
+
 # Class 23: integrity constraint violation
 class NotNullViolation(EddyError):
     sqlstate = "23502"
@@ -128,6 +132,10 @@ class ActiveSqlTransaction(EddyError):
     sqlstate = "25001"
 
 
+class NoActiveSqlTransaction(EddyError):
+    sqlstate = "25P01"
+
+
 class ReadOnlySqlTransaction(EddyError):
     sqlstate = "25006"
 
@@ -136,13 +144,21 @@ class InFailedSqlTransaction(EddyError):
     sqlstate = "25P02"
 
 
-# Class 26 / 34: prepared statements and cursors
+# Class 24 / 26 / 34 / 3B: cursors, prepared statements, savepoints
+class InvalidCursorState(EddyError):
+    sqlstate = "24000"
+
+
 class InvalidSqlStatementName(EddyError):
     sqlstate = "26000"
 
 
 class InvalidCursorName(EddyError):
     sqlstate = "34000"
+
+
+class InvalidSavepointSpecification(EddyError):
+    sqlstate = "3B001"
 
 
 # Class 28: invalid authorization specification
@@ -246,6 +262,10 @@ class WrongObjectType(EddyError):
     sqlstate = "42809"
 
 
+class ReservedName(EddyError):
+    sqlstate = "42939"
+
+
 # Class 53 / 54 / 55 / 57: resources, limits, prerequisite state, operator intervention
 class OutOfMemory(EddyError):
     sqlstate = "53200"
@@ -257,6 +277,16 @@ class ProgramLimitExceeded(EddyError):
 
 class ObjectNotInPrerequisiteState(EddyError):
     sqlstate = "55000"
+
+
+class ObjectInUse(ObjectNotInPrerequisiteState):
+    sqlstate = "55006"
+
+
+class LockNotAvailable(ObjectNotInPrerequisiteState):
+    """Another process holds a lock this one needs (another meta node owns the meta store)."""
+
+    sqlstate = "55P03"
 
 
 class QueryCanceled(EddyError):
@@ -277,3 +307,20 @@ class CannotConnectNow(EddyError):
 # Class XX: internal error
 class InternalError(EddyError):
     sqlstate = "XX000"
+
+
+# -- catalog and subquery errors (issue 4) --------------------------------------------
+class CardinalityViolation(EddyError):
+    sqlstate = "21000"
+
+
+class InvalidRegularExpression(DataException):
+    sqlstate = "2201B"
+
+
+class NullValueNotAllowed(DataException):
+    sqlstate = "22004"
+
+
+class InvalidSchemaName(EddyError):
+    sqlstate = "3F000"

@@ -8,6 +8,10 @@ Function names in `FuncCall.func` are the canonical names of
 `common.functions` (which also infers their types). Boolean connectives and
 NULL tests are functions too: `and`, `or`, `not`, `is_null`,
 `is_not_null`, `coalesce`, `in`, ...
+
+An `OuterRef` is a correlated subquery's reference to a column of the
+query around it: the batch apply that runs the subquery binds it, once per
+distinct value of the outer row.
 """
 
 from __future__ import annotations
@@ -32,6 +36,14 @@ class Literal:
     """A constant; `value` is a Python value of `type` (see common.types), None for NULL."""
 
     value: object
+    type: DataType
+
+
+@dataclass(frozen=True, slots=True)
+class OuterRef:
+    """The value of correlation parameter `param`, bound by the apply running this subquery."""
+
+    param: int
     type: DataType
 
 
@@ -61,7 +73,7 @@ class Case:
     type: DataType
 
 
-Expr = Union[InputRef, Literal, FuncCall, Cast, Case]
+Expr = Union[InputRef, Literal, FuncCall, Cast, Case, OuterRef]
 
 
 def input_refs(expr: Expr) -> set[int]:
@@ -105,17 +117,36 @@ class AggKind(enum.Enum):
     MIN = "min"
     MAX = "max"
     AVG = "avg"
+    # Batch-only aggregates (system catalog queries); the stream planner refuses them.
+    ARRAY_AGG = "array_agg"
+    STRING_AGG = "string_agg"
+    BOOL_AND = "bool_and"
+    BOOL_OR = "bool_or"
+
+
+@dataclass(frozen=True, slots=True)
+class AggOrder:
+    """ORDER BY inside an aggregate call: input column `index`, its direction and NULL placement."""
+
+    index: int
+    descending: bool = False
+    nulls_first: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class AggCall:
-    """An aggregate over input columns `args` (empty for count(*)), returning `type`."""
+    """An aggregate over input columns `args` (empty for count(*)), returning `type`.
+
+    `order_by` orders the values an order-sensitive aggregate (array_agg,
+    string_agg) sees; string_agg's second argument is its delimiter.
+    """
 
     kind: AggKind
     args: tuple[int, ...]
     arg_types: tuple[DataType, ...]
     type: DataType
     distinct: bool = False
+    order_by: tuple[AggOrder, ...] = ()
 
 
 def agg_return_type(kind: AggKind, arg: DataType | None) -> DataType:
@@ -123,6 +154,12 @@ def agg_return_type(kind: AggKind, arg: DataType | None) -> DataType:
     if kind in (AggKind.COUNT_STAR, AggKind.COUNT):
         return BIGINT
     assert arg is not None
+    if kind is AggKind.ARRAY_AGG:
+        return DataType(TypeName.ARRAY, element=arg)
+    if kind is AggKind.STRING_AGG:
+        return arg
+    if kind in (AggKind.BOOL_AND, AggKind.BOOL_OR):
+        return DataType(TypeName.BOOLEAN)
     if kind in (AggKind.MIN, AggKind.MAX):
         return arg
     if kind is AggKind.SUM:

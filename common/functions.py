@@ -15,9 +15,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from common.errors import AmbiguousFunction, DatatypeMismatch, UndefinedFunction
+from common.functions_array import (
+    COMPARISONS,
+    ArraySignature,
+    quantified,
+    resolve_array_comparison,
+    resolve_array_concat,
+    resolve_array_function,
+)
 from common.functions_cast import CATEGORY, Category, can_assign, can_cast, cast_is_allowed, is_preferred
-from common.functions_catalog import FUNCTIONS, NON_DETERMINISTIC, OPERATOR_SYMBOLS, OPERATORS, Candidate
-from common.types import BOOLEAN, NUMERIC, VARCHAR, DataType, TypeName
+from common.functions_catalog import (
+    FUNCTIONS,
+    NON_DETERMINISTIC,
+    OPERATOR_SYMBOLS,
+    OPERATORS,
+    SYSTEM_FUNCTIONS,
+    Candidate,
+)
+from common.types import BOOLEAN, JSON, NUMERIC, VARCHAR, DataType, TypeName
 
 __all__ = ["FunctionSignature", "can_assign", "can_cast", "cast_is_allowed", "common_type", "is_deterministic",
            "resolve"]
@@ -52,6 +67,9 @@ def resolve(name: str, arg_types: Sequence[DataType | None]) -> FunctionSignatur
     """The overload of operator or function `name` PostgreSQL would pick for these argument types."""
     name = name.lower()
     types = list(arg_types)
+    array = _resolve_array(name, types)
+    if array is not None:
+        return FunctionSignature(array.func, array.arg_types, array.return_type)
     if name in _BOOLEAN_OPS:
         return _boolean(name, types, _BOOLEAN_OPS[name])
     if name in _BOOL_TESTS:
@@ -78,9 +96,15 @@ def resolve(name: str, arg_types: Sequence[DataType | None]) -> FunctionSignatur
                                          "You might need to add explicit type casts.")
         # Arguments keep their types: concat prints them with their output functions ('t', not 'true').
         return FunctionSignature(name, tuple(VARCHAR if t is None else t for t in types), VARCHAR)
+    if name in ("format", "json_build_object", "json_build_array"):
+        if name == "format" and not types:
+            raise UndefinedFunction("function format() does not exist")
+        ret = VARCHAR if name == "format" else JSON
+        # Like concat, arguments keep their types: json_build_object writes numbers and booleans unquoted.
+        return FunctionSignature(name, tuple(VARCHAR if t is None else t for t in types), ret)
     if name in OPERATORS:
         return _resolve_operator(name, types)
-    candidates = [c for c in FUNCTIONS.get(name, ()) if len(c.args) == len(types)]
+    candidates = [c for c in FUNCTIONS.get(name, SYSTEM_FUNCTIONS.get(name, ())) if len(c.args) == len(types)]
     shown = f"{name}({', '.join(_type_name(t) for t in types)})"
     try:
         chosen = _select(candidates, types, binary_operator=False)
@@ -93,6 +117,22 @@ def resolve(name: str, arg_types: Sequence[DataType | None]) -> FunctionSignatur
                                 hint="No function matches the given name and argument types. "
                                      "You might need to add explicit type casts.")
     return FunctionSignature(chosen.func, chosen.cast_types(), chosen.ret)
+
+
+def _resolve_array(name: str, types: list[DataType | None]) -> ArraySignature | None:
+    if name.startswith(("any_", "all_")) and len(types) == 2:
+        quantifier, op = name.split("_", 1)
+
+        def scalar(op_name: str, ts: list[DataType | None]) -> tuple[str, tuple[DataType, ...]]:
+            sig = resolve(op_name, ts)
+            return sig.func, sig.arg_types
+
+        return quantified(op, quantifier, scalar, types)
+    if name == "concat_op" and len(types) == 2:
+        return resolve_array_concat(types)
+    if name in COMPARISONS and len(types) == 2:
+        return resolve_array_comparison(name, types)
+    return resolve_array_function(name, types)
 
 
 def _resolve_operator(name: str, types: list[DataType | None]) -> FunctionSignature:

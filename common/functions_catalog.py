@@ -18,13 +18,23 @@ from common.types import (
     DOUBLE,
     INTEGER,
     INTERVAL,
+    NAME,
     NUMERIC,
+    OID,
     REAL,
+    REGCLASS,
+    REGNAMESPACE,
+    REGPROC,
+    REGROLE,
+    REGTYPE,
     SMALLINT,
+    TEXT_ARRAY,
     TIMESTAMP,
     TIMESTAMPTZ,
     VARCHAR,
+    VOID,
     DataType,
+    array_of,
     integer_supertype,
 )
 
@@ -108,7 +118,7 @@ def _comparisons() -> dict[str, list[Candidate]]:
     pairs: list[tuple[DataType, DataType, DataType]] = []
     pairs += [(a, b, integer_supertype(a, b)) for a in INTS for b in INTS]
     pairs += [(a, b, _wider_float(a, b)) for a in FLOATS for b in FLOATS]
-    pairs += [(t, t, t) for t in (NUMERIC, BOOLEAN, TEXT, INTERVAL)]
+    pairs += [(t, t, t) for t in (NUMERIC, BOOLEAN, TEXT, INTERVAL, OID)]
     rank = {DATE: 0, TIMESTAMP: 1, TIMESTAMPTZ: 2}
     pairs += [(a, b, a if rank[a] >= rank[b] else b) for a in DATETIMES for b in DATETIMES]
     for name in _COMPARISONS:
@@ -117,7 +127,13 @@ def _comparisons() -> dict[str, list[Candidate]]:
 
 
 def _strings() -> dict[str, list[Candidate]]:
-    ops = {name: [Candidate(name, (TEXT, TEXT), BOOLEAN)] for name in ("like", "not_like", "ilike", "not_ilike")}
+    ops = {name: [Candidate(name, (TEXT, TEXT), BOOLEAN)] for name in ("like", "not_like", "ilike", "not_ilike",
+                                                                        "regex_match", "not_regex_match",
+                                                                        "regex_imatch", "not_regex_imatch")}
+    for name in ("bitwise_and", "bitwise_or", "bitwise_xor"):
+        ops[name] = [Candidate(name, (t, t), t) for t in INTS]
+    for name in ("shift_left", "shift_right"):
+        ops[name] = [Candidate(name, (t, INTEGER), t) for t in INTS]
     ops["concat_op"] = [
         Candidate("concat_op", (TEXT, TEXT), TEXT),
         Candidate("concat_op", (None, TEXT), TEXT),
@@ -132,8 +148,12 @@ OPERATOR_SYMBOLS = {
     "add": "+", "subtract": "-", "multiply": "*", "divide": "/", "modulus": "%", "neg": "-",
     "equal": "=", "not_equal": "<>", "less_than": "<", "less_than_or_equal": "<=", "greater_than": ">",
     "greater_than_or_equal": ">=", "like": "~~", "not_like": "!~~", "ilike": "~~*", "not_ilike": "!~~*",
-    "concat_op": "||",
+    "concat_op": "||", "regex_match": "~", "not_regex_match": "!~", "regex_imatch": "~*", "not_regex_imatch": "!~*",
+    "bitwise_and": "&", "bitwise_or": "|", "bitwise_xor": "#", "shift_left": "<<", "shift_right": ">>",
 }
+
+# Operators as psql and drivers spell them in OPERATOR(pg_catalog.<symbol>) and as plain symbols.
+OPERATOR_BY_SYMBOL = {sym: name for name, sym in OPERATOR_SYMBOLS.items() if name != "neg"} | {"!=": "not_equal"}
 
 
 def _f(func: str, args: tuple[DataType, ...], ret: DataType) -> Candidate:
@@ -218,8 +238,108 @@ def _functions() -> dict[str, list[Candidate]]:
     return F
 
 
+def _system_functions() -> dict[str, list[Candidate]]:
+    """The functions system catalogs and client introspection queries call (see frontend.catalog)."""
+    privileges: list[tuple[DataType, ...]] = []
+    for obj in (TEXT, OID):
+        privileges += [(obj, TEXT), (TEXT, obj, TEXT), (OID, obj, TEXT)]
+    column_privileges: list[tuple[DataType, ...]] = [(TEXT, TEXT, TEXT), (OID, TEXT, TEXT), (OID, SMALLINT, TEXT),
+                                                     (TEXT, SMALLINT, TEXT)]
+    column_privileges += [(u, *a) for u in (TEXT, OID) for a in column_privileges]
+    F: dict[str, list[Candidate]] = {
+        "version": [_f("version", (), TEXT)],
+        "current_setting": [_f("current_setting", (TEXT,), TEXT), _f("current_setting", (TEXT, BOOLEAN), TEXT)],
+        "set_config": [_f("set_config", (TEXT, TEXT, BOOLEAN), TEXT)],
+        "current_schema": [_f("current_schema", (), NAME)],
+        "current_schemas": [_f("current_schemas", (BOOLEAN,), array_of(NAME))],
+        "current_database": [_f("current_database", (), NAME)],
+        "current_user": [_f("current_user", (), NAME)],
+        "session_user": [_f("session_user", (), NAME)],
+        "pg_backend_pid": [_f("pg_backend_pid", (), INTEGER)],
+        "pg_is_in_recovery": [_f("pg_is_in_recovery", (), BOOLEAN)],
+        "pg_postmaster_start_time": [_f("pg_postmaster_start_time", (), TIMESTAMPTZ)],
+        "pg_client_encoding": [_f("pg_client_encoding", (), NAME)],
+        "pg_encoding_to_char": [_f("pg_encoding_to_char", (INTEGER,), NAME)],
+        "format_type": [_f("format_type", (OID, INTEGER), TEXT)],
+        "pg_get_expr": [_f("pg_get_expr", (TEXT, OID), TEXT), _f("pg_get_expr", (TEXT, OID, BOOLEAN), TEXT)],
+        "pg_table_is_visible": [_f("pg_table_is_visible", (OID,), BOOLEAN)],
+        "pg_type_is_visible": [_f("pg_type_is_visible", (OID,), BOOLEAN)],
+        "pg_function_is_visible": [_f("pg_function_is_visible", (OID,), BOOLEAN)],
+        "pg_collation_is_visible": [_f("pg_collation_is_visible", (OID,), BOOLEAN)],
+        "pg_opclass_is_visible": [_f("pg_opclass_is_visible", (OID,), BOOLEAN)],
+        "pg_operator_is_visible": [_f("pg_operator_is_visible", (OID,), BOOLEAN)],
+        "has_table_privilege": [_f("has_table_privilege", a, BOOLEAN) for a in privileges],
+        "has_schema_privilege": [_f("has_schema_privilege", a, BOOLEAN) for a in privileges],
+        "has_database_privilege": [_f("has_database_privilege", a, BOOLEAN) for a in privileges],
+        "has_function_privilege": [_f("has_function_privilege", a, BOOLEAN) for a in privileges],
+        "has_sequence_privilege": [_f("has_sequence_privilege", a, BOOLEAN) for a in privileges],
+        "has_any_column_privilege": [_f("has_any_column_privilege", a, BOOLEAN) for a in privileges],
+        "has_column_privilege": [_f("has_column_privilege", a, BOOLEAN) for a in column_privileges],
+        "obj_description": [_f("obj_description", (OID,), TEXT), _f("obj_description", (OID, NAME), TEXT)],
+        "col_description": [_f("col_description", (OID, INTEGER), TEXT)],
+        "shobj_description": [_f("shobj_description", (OID, NAME), TEXT)],
+        "pg_get_indexdef": [_f("pg_get_indexdef", (OID,), TEXT), _f("pg_get_indexdef", (OID, INTEGER, BOOLEAN), TEXT)],
+        "pg_get_constraintdef": [_f("pg_get_constraintdef", (OID,), TEXT),
+                                 _f("pg_get_constraintdef", (OID, BOOLEAN), TEXT)],
+        "pg_get_viewdef": [_f("pg_get_viewdef", (OID,), TEXT), _f("pg_get_viewdef", (OID, BOOLEAN), TEXT),
+                           _f("pg_get_viewdef", (TEXT,), TEXT)],
+        "pg_get_userbyid": [_f("pg_get_userbyid", (OID,), NAME)],
+        "pg_get_serial_sequence": [_f("pg_get_serial_sequence", (TEXT, TEXT), TEXT)],
+        "pg_get_function_result": [_f("pg_get_function_result", (OID,), TEXT)],
+        "pg_get_function_arguments": [_f("pg_get_function_arguments", (OID,), TEXT)],
+        "pg_get_function_identity_arguments": [_f("pg_get_function_identity_arguments", (OID,), TEXT)],
+        "pg_get_statisticsobjdef_columns": [_f("pg_get_statisticsobjdef_columns", (OID,), TEXT)],
+        "pg_get_partkeydef": [_f("pg_get_partkeydef", (OID,), TEXT)],
+        "pg_get_triggerdef": [_f("pg_get_triggerdef", (OID,), TEXT), _f("pg_get_triggerdef", (OID, BOOLEAN), TEXT)],
+        "pg_get_ruledef": [_f("pg_get_ruledef", (OID,), TEXT), _f("pg_get_ruledef", (OID, BOOLEAN), TEXT)],
+        "pg_relation_is_publishable": [_f("pg_relation_is_publishable", (REGCLASS,), BOOLEAN)],
+        "pg_tablespace_location": [_f("pg_tablespace_location", (OID,), TEXT)],
+        "pg_database_size": [_f("pg_database_size", (NAME,), BIGINT), _f("pg_database_size", (OID,), BIGINT)],
+        "pg_relation_size": [_f("pg_relation_size", (REGCLASS,), BIGINT)],
+        "pg_total_relation_size": [_f("pg_total_relation_size", (REGCLASS,), BIGINT)],
+        "pg_table_size": [_f("pg_table_size", (REGCLASS,), BIGINT)],
+        "pg_indexes_size": [_f("pg_indexes_size", (REGCLASS,), BIGINT)],
+        "pg_size_pretty": [_f("pg_size_pretty", (BIGINT,), TEXT), _f("pg_size_pretty", (NUMERIC,), TEXT)],
+        "to_regclass": [_f("to_regclass", (TEXT,), REGCLASS)],
+        "to_regtype": [_f("to_regtype", (TEXT,), REGTYPE)],
+        "to_regproc": [_f("to_regproc", (TEXT,), REGPROC)],
+        "to_regnamespace": [_f("to_regnamespace", (TEXT,), REGNAMESPACE)],
+        "to_regrole": [_f("to_regrole", (TEXT,), REGROLE)],
+        "pg_advisory_unlock_all": [_f("pg_advisory_unlock_all", (), VOID)],
+        "pg_sleep": [_f("pg_sleep", (DOUBLE,), VOID)],
+        "pg_cancel_backend": [_f("pg_cancel_backend", (INTEGER,), BOOLEAN)],
+        "pg_terminate_backend": [_f("pg_terminate_backend", (INTEGER,), BOOLEAN)],
+        "txid_current": [_f("txid_current", (), BIGINT)],
+        "quote_ident": [_f("quote_ident", (TEXT,), TEXT)],
+        "quote_literal": [_f("quote_literal", (TEXT,), TEXT)],
+        "quote_nullable": [_f("quote_nullable", (TEXT,), TEXT)],
+        "parse_ident": [_f("parse_ident", (TEXT,), TEXT_ARRAY), _f("parse_ident", (TEXT, BOOLEAN), TEXT_ARRAY)],
+        "string_to_array": [_f("string_to_array", (TEXT, TEXT), TEXT_ARRAY),
+                            _f("string_to_array", (TEXT, TEXT, TEXT), TEXT_ARRAY)],
+        "regexp_replace": [_f("regexp_replace", (TEXT, TEXT, TEXT), TEXT),
+                           _f("regexp_replace", (TEXT, TEXT, TEXT, TEXT), TEXT)],
+        "like_escape": [_f("like_escape", (TEXT, TEXT), TEXT)],
+    }
+    return F
+
+
 FUNCTIONS: dict[str, list[Candidate]] = _functions()
+
+# Kept apart from FUNCTIONS: their overloads are simplified (text stands for pg_node_tree, name and
+# cstring), so they are not part of the registry that is compared with PostgreSQL overload by overload.
+SYSTEM_FUNCTIONS: dict[str, list[Candidate]] = _system_functions()
+
+# Functions whose value depends on the session or the catalog: the binder evaluates them while binding
+# (see frontend.binder.system_functions) instead of shipping them to a compute node.
+SESSION_FUNCTIONS = frozenset({
+    "version", "current_setting", "set_config", "current_schema", "current_schemas", "current_database",
+    "current_user", "session_user", "pg_backend_pid", "pg_postmaster_start_time", "to_regclass", "pg_get_userbyid",
+    "pg_get_indexdef", "pg_get_constraintdef", "pg_get_viewdef", "pg_cancel_backend", "pg_terminate_backend",
+    "pg_relation_size", "pg_total_relation_size", "pg_table_size", "pg_indexes_size", "pg_database_size",
+    "to_regrole", "txid_current",
+})
 
 # Functions whose result depends on when they run, not only on their
 # arguments: a materialized view must not use them.
-NON_DETERMINISTIC = frozenset({"now", "current_date", "localtimestamp"})
+NON_DETERMINISTIC = frozenset({"now", "current_date", "localtimestamp", "pg_sleep", "pg_advisory_unlock_all",
+                               *SESSION_FUNCTIONS})

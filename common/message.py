@@ -16,7 +16,6 @@ from common.chunk import StreamChunk
 from common.epoch import EpochPair
 from common.plan import Dispatcher
 from common.types import DataType
-from common.vnode import VnodeBitmap
 
 
 class BarrierKind(enum.Enum):
@@ -45,11 +44,19 @@ class StopMutation:
 
 @dataclass(frozen=True, slots=True)
 class UpdateMutation:
-    """Rescale: actors take new vnode sets; upstream dispatchers get new mappings."""
+    """Rescale: some fragments' actors are replaced by new ones with new vnode sets.
 
-    vnode_bitmaps: tuple[tuple[int, VnodeBitmap], ...]
+    At this barrier `removed_actors` stop and `added_actors` start (reading
+    the committed state of the vnodes they now own); upstream actors swap
+    `dispatchers` (upstream actor, new dispatcher) and downstream actors swap
+    the upstream actors they merge: `merges` = (actor, upstream fragment,
+    new upstream actors). Sources are paused around it, so no data is in flight.
+    """
+
+    added_actors: tuple[int, ...]
+    removed_actors: tuple[int, ...]
     dispatchers: tuple[tuple[int, Dispatcher], ...]
-    merges: tuple[tuple[int, int, tuple[int, ...]], ...]  # (actor, upstream fragment, new upstream actors)
+    merges: tuple[tuple[int, int, tuple[int, ...]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +83,9 @@ class Barrier:
         return self.kind is not BarrierKind.BARRIER
 
     def is_stop(self, actor_id: int) -> bool:
-        return isinstance(self.mutation, StopMutation) and actor_id in self.mutation.actors
+        m = self.mutation
+        return (isinstance(m, StopMutation) and actor_id in m.actors) or (
+            isinstance(m, UpdateMutation) and actor_id in m.removed_actors)
 
     def with_mutation(self, mutation: Mutation | None) -> Barrier:
         return Barrier(self.epoch, self.kind, mutation)

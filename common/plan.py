@@ -395,5 +395,120 @@ class BatchDml:
     types: tuple[DataType, ...]
 
 
+class ApplyKind(enum.Enum):
+    """What an apply appends per outer row: the subquery's single value, whether it has rows, whether it
+    holds the row's test value (IN), or all of its values as an array (ARRAY(subquery))."""
+
+    SCALAR = "scalar"
+    EXISTS = "exists"
+    IN = "in"
+    ARRAY = "array"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchApply:
+    """A subquery evaluated for the rows of `input`; output is the input columns then one column of `kind`.
+
+    `params` bind the subquery's correlation parameters (`OuterRef`s) to
+    expressions over the input row; the subquery runs once per distinct
+    binding (once in all when there are none). Rows where `guard` is not
+    true need no value (the subquery sits in a CASE branch they never
+    reach) and get NULL. `test` is the left-hand side of IN.
+    """
+
+    input: BatchNode
+    subquery: BatchNode
+    kind: ApplyKind
+    params: tuple[tuple[int, Expr], ...]
+    test: Expr | None
+    guard: Expr | None
+    types: tuple[DataType, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchUnion:
+    """UNION ALL: the rows of every input in turn (DISTINCT is a hash agg above it)."""
+
+    inputs: tuple[BatchNode, ...]
+    types: tuple[DataType, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecursiveUnion:
+    """WITH RECURSIVE: `anchor`'s rows, then `recursive` run over the previous round's new rows
+    (visible to it as work table `work_table`) until a round adds none; `distinct` drops repeated rows."""
+
+    anchor: BatchNode
+    recursive: BatchNode
+    work_table: int
+    distinct: bool
+    types: tuple[DataType, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchWorkTable:
+    """The rows the enclosing recursive union's previous round added."""
+
+    work_table: int
+    types: tuple[DataType, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SetFunction:
+    """A call of a set-returning function (generate_series, unnest, ...): one column of `type` per row it yields."""
+
+    func: str
+    args: tuple[Expr, ...]
+    type: DataType
+
+
+@dataclass(frozen=True, slots=True)
+class BatchTableFunction:
+    """A set-returning function in FROM; its arguments read no input columns (outer references only).
+    With `ordinality`, a BIGINT column numbers the rows from 1."""
+
+    function: SetFunction
+    ordinality: bool
+    types: tuple[DataType, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchProjectSet:
+    """Set-returning functions in a select list: for each input row, the functions' rows side by side.
+
+    Output is the input columns then one column per function; a row
+    repeats as many times as its longest function yields, shorter ones
+    padded with NULL.
+    """
+
+    input: BatchNode
+    functions: tuple[SetFunction, ...]
+    types: tuple[DataType, ...]
+
+
+class WindowKind(enum.Enum):
+    ROW_NUMBER = "row_number"
+    RANK = "rank"
+    DENSE_RANK = "dense_rank"
+
+
+@dataclass(frozen=True, slots=True)
+class WindowCall:
+    kind: WindowKind
+    partition_by: tuple[int, ...]
+    order_by: tuple[SortKey, ...]
+    type: DataType
+
+
+@dataclass(frozen=True, slots=True)
+class BatchWindow:
+    """Ranking window functions: the input columns, then one column per call."""
+
+    input: BatchNode
+    calls: tuple[WindowCall, ...]
+    types: tuple[DataType, ...]
+
+
 BatchNode = Union[BatchScan, BatchValues, BatchArrow, BatchProject, BatchFilter, BatchHashAgg,
-                  BatchHashJoin, BatchSort, BatchLimit, BatchDml]
+                  BatchHashJoin, BatchSort, BatchLimit, BatchDml, BatchApply, BatchUnion, BatchRecursiveUnion,
+                  BatchWorkTable, BatchTableFunction, BatchProjectSet, BatchWindow]

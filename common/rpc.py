@@ -20,6 +20,7 @@ class InjectBarrier:
     barrier: Barrier
     actors_to_collect: tuple[int, ...]
     source_actors: tuple[int, ...]
+    node_id: int = 0  # who meta sent it to: the completion report names this node
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,7 @@ class BuildActors:
 
     actors: tuple[ActorInfo, ...]
     job_names: tuple[tuple[int, str], ...] = ()  # fragment id -> name of the view it belongs to
+    version: Any = None  # the committed version the actors start from (applied first if newer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +51,31 @@ class ActorFailure:
     node_id: int
     actor_id: int
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateLocations:
+    """Where actors run (actor -> worker) and how to reach workers (worker -> address)."""
+
+    locations: tuple[tuple[int, int], ...]
+    addresses: tuple[tuple[int, str], ...]
+    generation: int = 0  # the recovery generation: exchange streams of older ones are refused
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterInfo:
+    """What a process joining the cluster learns from meta."""
+
+    object_store: str
+    s3_endpoint: str | None
+    barrier_interval_ms: int
+    heartbeat_timeout_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRequest:
+    """Run a batch plan at a committed epoch and stream its result."""
+
+    plan: Any
+    epoch: int
+    format: Any

@@ -17,7 +17,7 @@ import pyarrow as pa
 from common.chunk import StreamChunk
 from common.pgtext import FormatOptions
 from common.plan import BatchNode
-from common.rpc import ActorFailure, BarrierCompleteReport, BuildActors, InjectBarrier
+from common.rpc import ActorFailure, BarrierCompleteReport, BuildActors, InjectBarrier, UpdateLocations
 from compute.batch import BatchContext, execute
 from compute.dml_manager import DmlManager
 from compute.expr import EvalContext
@@ -70,22 +70,36 @@ class ComputeNode:
     # -- control, from meta ----------------------------------------------
 
     async def build_actors(self, req: BuildActors) -> None:
+        if req.version is not None:
+            self.update_version(req.version)  # new actors must see every committed epoch before theirs
         self.streams.build_actors(req.actors, dict(req.job_names))
 
     async def inject_barrier(self, req: InjectBarrier) -> None:
-        self.barriers.inject(req.barrier, set(req.actors_to_collect), set(req.source_actors))
+        self.barriers.inject(req.barrier, set(req.actors_to_collect), set(req.source_actors), req.node_id or None)
 
     async def drop_actors(self, actor_ids: Sequence[int]) -> None:
         self.streams.forget_actors(actor_ids)
 
-    async def reset(self) -> None:
-        """Recovery: drop every actor and every uncommitted write."""
-        self.streams.reset()
+    async def reset(self, generation: int | None = None) -> None:
+        """Recovery: drop every actor and every uncommitted write; refuse exchanges of older generations."""
+        self.streams.reset(generation)
         self.barriers.reset()
         self.store.clear_uncommitted()
 
+    async def update_locations(self, req: UpdateLocations) -> None:
+        self.streams.update_locations(dict(req.locations), dict(req.addresses))
+        # A node that joined after the last recovery has no actors of an older generation to protect.
+        self.streams.generation = max(self.streams.generation, req.generation)
+
     def update_version(self, version: Any) -> None:
-        self.store.update_version(version)
+        if version.id >= self.store.version.id:  # versions pushed over the network may arrive out of order
+            self.store.update_version(version)
+
+    def set_node_id(self, node_id: int) -> None:
+        """A (re-)registration gave this node a new id."""
+        self.node_id = node_id
+        self.barriers.node_id = node_id
+        self.streams.node_id = node_id
 
     # -- data, from frontends --------------------------------------------
 

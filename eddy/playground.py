@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from common.catalog import Relation, RelationKind
+from common.cluster_status import ClusterStatus
 from common.plan import FragmentGraph
+from common.user import UserInfo
 from compute.compute_node import ComputeNode
-from frontend.frontend_node import FrontendNode
+from frontend.frontend_node import FrontendConfig, FrontendNode
 from meta.meta_node import MetaConfig, MetaNode, default_cores
 from meta.meta_store import open_meta_store
 from storage.compactor import Compactor
@@ -34,6 +36,7 @@ class PlaygroundConfig:
     barrier_interval_ms: int = 1000
     checkpoint_frequency: int = 1
     parallelism: int = 0
+    frontend: FrontendConfig = field(default_factory=FrontendConfig)
 
 
 class LocalMetaClient:
@@ -66,6 +69,36 @@ class LocalMetaClient:
     async def flush(self) -> int:
         return await self._meta.flush()
 
+    async def alter_parallelism(self, name: str, parallelism: int | None) -> None:
+        await self._meta.alter_parallelism(name, parallelism)
+
+    # -- users and session snapshots (issue 4) ----------------------------------
+
+    def users(self) -> list[UserInfo]:
+        return self._meta.users()
+
+    async def create_user(self, user: UserInfo) -> UserInfo:
+        return await self._meta.create_user(user)
+
+    async def update_user(self, user: UserInfo) -> UserInfo:
+        return await self._meta.update_user(user)
+
+    async def drop_user(self, name: str) -> UserInfo:
+        return await self._meta.drop_user(name)
+
+    async def pin_snapshot(self) -> tuple[int, int]:
+        return await self._meta.pin_snapshot()
+
+    async def unpin_snapshot(self, pin_id: int) -> None:
+        await self._meta.unpin_snapshot(pin_id)
+
+    # -- catalog (issue 4) --------------------------------------------------------------------
+
+    async def cluster_status(self) -> ClusterStatus:
+        return self._meta.cluster_status()
+
+    # -- end of catalog (issue 4)
+
 
 class Playground:
     def __init__(self, config: PlaygroundConfig) -> None:
@@ -88,10 +121,12 @@ class Playground:
         await self.compute.start()
         self.meta.register_worker(1, self.compute, default_cores())
         await self.meta.start()
+        await self.meta.barriers.ready()
         self.compactor = Compactor(self.meta.hummock, object_store, self.meta.publish_version)
         self.compactor.start()
         self.meta.start_garbage_collection(object_store)
-        self.frontend = FrontendNode(LocalMetaClient(self.meta), lambda: self.compute)  # type: ignore[arg-type,return-value]
+        self.frontend = FrontendNode(LocalMetaClient(self.meta), lambda: self.compute,  # type: ignore[arg-type,return-value]
+                                     c.frontend)
         await self.frontend.start(c.host, c.port)
 
     async def stop(self) -> None:

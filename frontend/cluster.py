@@ -12,8 +12,10 @@ from typing import Protocol
 import pyarrow as pa
 
 from common.catalog import Relation, RelationKind
+from common.cluster_status import ClusterStatus
 from common.pgtext import FormatOptions
 from common.plan import BatchNode, FragmentGraph
+from common.user import UserInfo
 
 
 class MetaClient(Protocol):
@@ -35,6 +37,43 @@ class MetaClient(Protocol):
                             cascade: bool = False) -> list[str]: ...
 
     async def flush(self) -> int: ...
+
+    async def alter_parallelism(self, name: str, parallelism: int | None) -> None:
+        """Rescale a table or view (None: the cluster's default parallelism)."""
+        ...
+
+    # -- users and session snapshots (issue 4) ----------------------------------
+
+    def users(self) -> list[UserInfo]:
+        """Every user (kept current like `relations`)."""
+        ...
+
+    async def create_user(self, user: UserInfo) -> UserInfo:
+        """Add a user; meta assigns its id. Raises DuplicateObject (42710) for a taken name."""
+        ...
+
+    async def update_user(self, user: UserInfo) -> UserInfo:
+        """Replace the user with `user.id` (password, attributes, name)."""
+        ...
+
+    async def drop_user(self, name: str) -> UserInfo:
+        """Remove a user; raises UndefinedObject (42704) if there is none of that name."""
+        ...
+
+    async def pin_snapshot(self) -> tuple[int, int]:
+        """Pin the committed snapshot for a transaction block: (pin id, its epoch). Reads at that epoch
+        stay possible (compaction and vacuum keep what it sees) until `unpin_snapshot`."""
+        ...
+
+    async def unpin_snapshot(self, pin_id: int) -> None: ...
+
+    # -- catalog (issue 4) --------------------------------------------------------------------
+
+    async def cluster_status(self) -> ClusterStatus:
+        """Fragments, actors, workers, barrier progress and jobs being created (rw_catalog, SHOW JOBS)."""
+        ...
+
+    # -- end of catalog (issue 4)
 
 
 class ComputeClient(Protocol):

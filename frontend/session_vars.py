@@ -112,7 +112,10 @@ VARS: dict[str, Var] = {v.name: v for v in (
         _choice("read committed", "repeatable read", "serializable", "read uncommitted")),
     Var("transaction_isolation", "read committed", _any, read_only=True),
     Var("transaction_read_only", "off", _bool, read_only=True),
-    Var("default_transaction_read_only", "off", _bool),
+    Var("default_transaction_read_only", "off", _bool, reported=True),
+    Var("in_hot_standby", "off", _any, reported=True, read_only=True),
+    Var("password_encryption", "scram-sha-256", _choice("scram-sha-256", "md5"),
+        description="how CREATE and ALTER USER store passwords"),
     Var("standard_conforming_strings", "on", _choice("on"), reported=True),
     Var("server_version", SERVER_VERSION, _any, reported=True, read_only=True),
     Var("server_version_num", SERVER_VERSION_NUM, _any, read_only=True),
@@ -124,6 +127,22 @@ VARS: dict[str, Var] = {v.name: v for v in (
     Var("jit", "off", _bool),
     Var("synchronize_seqscans", "on", _bool),
     Var("row_security", "on", _bool),
+    # -- settings client introspection reads (issue 4): fixed facts of the server, shown by SHOW,
+    # current_setting() and pg_settings.
+    Var("default_table_access_method", "heap", _any, read_only=True),
+    Var("max_index_keys", "32", _any, read_only=True),
+    Var("max_function_args", "100", _any, read_only=True),
+    Var("block_size", "8192", _any, read_only=True),
+    Var("max_connections", "100", _any, read_only=True),
+    Var("lc_collate", "C", _any, read_only=True),
+    Var("lc_ctype", "C", _any, read_only=True),
+    Var("lc_messages", "C", _any),
+    Var("lc_monetary", "C", _any),
+    Var("lc_numeric", "C", _any),
+    Var("lc_time", "C", _any),
+    Var("default_tablespace", "", _any),
+    Var("ssl", "off", _any, read_only=True),
+    Var("timezone_abbreviations", "Default", _any),
 )}
 
 ALIASES = {"rw_implicit_flush": "implicit_flush", "time zone": "TimeZone", "timezone": "TimeZone",
@@ -154,6 +173,11 @@ class SessionVariables:
 
     def get(self, name: str) -> str:
         return self._values[canonical(name)]
+
+    def set_identity(self, user: str, superuser: bool) -> None:
+        """The session's user, as `session_authorization` and `is_superuser` report it."""
+        self._values["session_authorization"] = user
+        self._values["is_superuser"] = "on" if superuser else "off"
 
     def set(self, name: str, value: str | None) -> None:
         key = canonical(name)

@@ -27,7 +27,7 @@ from common.epoch import EpochPair, next_epoch
 from common.errors import CannotConnectNow
 from common.message import Barrier, BarrierKind, Mutation
 from common.plan import ActorInfo
-from common.rpc import ActorFailure, BarrierCompleteReport, BuildActors, InjectBarrier
+from common.rpc import ActorFailure, BarrierCompleteReport, BuildActors, InjectBarrier, UpdateLocations
 from meta.fragment_manager import FragmentManager, is_source
 from meta.hummock_manager import HummockManager
 from meta.meta_store import Delete, Put
@@ -44,7 +44,9 @@ class ComputeClient(Protocol):
 
     async def drop_actors(self, actor_ids: list[int]) -> None: ...
 
-    async def reset(self) -> None: ...
+    async def reset(self, generation: int | None = None) -> None: ...
+
+    async def update_locations(self, req: UpdateLocations) -> None: ...
 
     def update_version(self, version: Any) -> None: ...
 
@@ -64,6 +66,7 @@ class Command:
     puts: list[Put] = field(default_factory=list)
     deletes: list[Delete] = field(default_factory=list)
     after_commit: Callable[[], Awaitable[None]] | None = None
+    collect_also: dict[int, set[int]] = field(default_factory=dict)  # actors no longer placed, stopping here
     done: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -80,6 +83,9 @@ class BarrierManager:
     def __init__(self, hummock: HummockManager, fragments: FragmentManager,
                  workers: Callable[[], dict[int, ComputeClient]],
                  reload: Callable[[], Awaitable[None]], on_version: Callable[[Any], None],
+                 locations: Callable[[], UpdateLocations],
+                 on_unreachable: Callable[[int, BaseException], None] = lambda n, e: None,
+                 wait_for_workers: Callable[[], Awaitable[None]] | None = None,
                  *, interval_ms: int = 1000, checkpoint_frequency: int = 1, barrier_timeout_s: float = 60.0,
                  max_inflight: int = 8) -> None:
         self.hummock = hummock
@@ -87,6 +93,10 @@ class BarrierManager:
         self._workers = workers
         self._reload = reload
         self._on_version = on_version
+        self._locations = locations
+        self._on_unreachable = on_unreachable
+        self._wait_for_workers = wait_for_workers
+        self._serving = asyncio.Event()  # clear while recovering: new commands wait instead of failing
         self.interval_s = interval_ms / 1000
         self.checkpoint_frequency = max(1, checkpoint_frequency)
         self.barrier_timeout_s = barrier_timeout_s
@@ -108,8 +118,16 @@ class BarrierManager:
         return self.hummock.version.committed_epoch
 
     async def start(self) -> None:
+        """Start the loop; the first recovery runs once compute nodes are there (see `ready`)."""
         self._task = asyncio.get_running_loop().create_task(self._run(), name="barrier-manager")
+
+    async def ready(self) -> None:
         await self._ready.wait()
+
+    async def serving(self) -> None:
+        """Until the first recovery is done and no recovery is under way."""
+        await self._ready.wait()
+        await self._serving.wait()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -122,6 +140,7 @@ class BarrierManager:
     # -- requests ------------------------------------------------------------
 
     async def run_command(self, cmd: Command) -> int:
+        await self._serving.wait()
         await self._commands.put(cmd)
         return await cmd.done
 
@@ -137,6 +156,11 @@ class BarrierManager:
         if self._recovery_reason is None:
             self._recovery_reason = reason
             self._commands.put_nowait(None)  # wake the loop
+
+    def describe(self) -> list[str]:
+        """The barriers in flight and the nodes that have not reported them (for debugging)."""
+        return [f"barrier {i.barrier.epoch} ({i.barrier.kind.value}, command={i.command is not None}): "
+                f"waiting for nodes {sorted(i.pending)}" for i in self._inflight.values()]
 
     # -- reports from compute nodes -------------------------------------------
 
@@ -198,9 +222,13 @@ class BarrierManager:
 
     async def _inject(self, cmd: Command | None, kind: BarrierKind | None = None) -> _Inflight:
         workers = self._workers()
-        if cmd is not None:
-            for worker, infos in cmd.build.items():
-                await workers[worker].build_actors(BuildActors(tuple(infos), tuple(cmd.job_names.items())))
+        if cmd is not None and cmd.build:
+            locations = self._locations()
+            await asyncio.gather(*(c.update_locations(locations) for c in workers.values()))
+            version = self.hummock.version
+            await asyncio.gather(*(workers[w].build_actors(BuildActors(tuple(infos), tuple(cmd.job_names.items()),
+                                                                       version))
+                                   for w, infos in cmd.build.items()))
         prev = self._last_epoch if self._last_epoch else self.committed_epoch
         curr = next_epoch(max(prev, self.committed_epoch))
         self._since_checkpoint += 1
@@ -213,6 +241,8 @@ class BarrierManager:
         actors = self.fragments.actors_by_worker()
         for worker, infos in (cmd.build.items() if cmd else ()):
             actors.setdefault(worker, set()).update(i.actor_id for i in infos)
+        for worker, stopping in (cmd.collect_also.items() if cmd else ()):
+            actors.setdefault(worker, set()).update(stopping)
         sources = self.fragments.sources_by_worker()
         for worker, infos in (cmd.build.items() if cmd else ()):
             for info in infos:
@@ -221,9 +251,9 @@ class BarrierManager:
         inflight = _Inflight(barrier, set(workers), cmd, time.monotonic())
         self._inflight[curr] = inflight
         self._last_epoch = curr
-        for worker, client in workers.items():
-            await client.inject_barrier(InjectBarrier(barrier, tuple(sorted(actors.get(worker, ()))),
-                                                      tuple(sorted(sources.get(worker, ())))))
+        await asyncio.gather(*(client.inject_barrier(InjectBarrier(barrier, tuple(sorted(actors.get(worker, ()))),
+                                                                   tuple(sorted(sources.get(worker, ()))), worker))
+                               for worker, client in workers.items()))
         return inflight
 
     async def _try_commit(self) -> None:
@@ -265,6 +295,13 @@ class BarrierManager:
             cmd.done.set_exception(CannotConnectNow(message))
 
     async def _recover(self, reason: str) -> None:
+        self._serving.clear()
+        try:
+            await self._recover_until_done(reason)
+        finally:
+            self._serving.set()
+
+    async def _recover_until_done(self, reason: str) -> None:
         attempt = 0
         while True:
             attempt += 1
@@ -290,14 +327,30 @@ class BarrierManager:
 
     async def _recover_once(self) -> None:
         workers = self._workers()
-        for client in workers.values():
-            await client.reset()
+        if not workers and self._wait_for_workers is not None:
+            log.info("waiting for a compute node to join")
+            await self._wait_for_workers()
+            workers = self._workers()
+        if not workers:
+            raise RuntimeError("no compute node has joined yet")
+        results = await asyncio.gather(*(c.reset(self.recovery_count) for c in workers.values()),
+                                       return_exceptions=True)
+        for node, result in zip(list(workers), results):
+            if isinstance(result, BaseException):
+                self._on_unreachable(node, result)  # it leaves the cluster; its actors move
         await self._reload()
+        workers = self._workers()
+        locations = self._locations()
+        await asyncio.gather(*(c.update_locations(locations) for c in workers.values()))
         by_worker: dict[int, list[ActorInfo]] = {}
         for info in self.fragments.actor_infos(backfill=False):
             by_worker.setdefault(info.worker_id, []).append(info)
-        for worker, infos in by_worker.items():
-            await workers[worker].build_actors(BuildActors(tuple(infos)))
+        missing = set(by_worker) - set(workers)
+        if missing:
+            raise RuntimeError(f"actors are placed on nodes that are gone: {sorted(missing)}")
+        version = self.hummock.version
+        await asyncio.gather(*(workers[w].build_actors(BuildActors(tuple(infos), (), version))
+                               for w, infos in by_worker.items()))
         self._last_epoch = 0
         inflight = await self._inject(None, BarrierKind.INITIAL)
         deadline = time.monotonic() + self.barrier_timeout_s

@@ -117,6 +117,56 @@ class FragmentManager:
             placed[frag.fragment_id] = PlacedFragment(job_id, frag, actors, edges)
         return list(placed.values())
 
+    def reassign(self, live_workers: Sequence[int]) -> list[PlacedFragment]:
+        """Move actors off workers that are gone; returns the fragments that changed.
+
+        Actors keep their ids and vnodes (state stays where it is: in the object
+        store). A NO_SHUFFLE mirror follows its upstream actor; others go round-robin.
+        """
+        if not live_workers:
+            return []
+        live = set(live_workers)
+        rr = itertools.cycle(sorted(live))
+        changed: dict[int, PlacedFragment] = {}
+        for fid in self._topological_ids():
+            pf = self.fragments[fid]
+            mirror = next((e for e in pf.inputs if e.kind is DispatcherKind.NO_SHUFFLE), None)
+            actors = []
+            for i, a in enumerate(pf.actors):
+                worker = a.worker_id
+                if mirror is not None and mirror.upstream in self.fragments:
+                    worker = self.fragments[mirror.upstream].actors[i].worker_id
+                elif worker not in live:
+                    worker = next(rr)
+                actors.append(ActorPlacement(a.actor_id, worker, a.vnodes) if worker != a.worker_id else a)
+            if any(x is not y for x, y in zip(actors, pf.actors)):
+                pf = PlacedFragment(pf.job_id, pf.fragment, tuple(actors), pf.inputs)
+                self.fragments[fid] = pf
+                changed[fid] = pf
+        return list(changed.values())
+
+    def _topological_ids(self) -> list[int]:
+        order: list[int] = []
+        done: set[int] = set()
+        pending = sorted(self.fragments)
+        while pending:
+            progressed = []
+            for fid in pending:
+                ups = {e.upstream for e in self.fragments[fid].inputs if e.upstream in self.fragments}
+                if ups <= done:
+                    order.append(fid)
+                    done.add(fid)
+                    progressed.append(fid)
+            if not progressed:
+                order.extend(pending)  # a cycle cannot happen; keep going regardless
+                break
+            pending = [f for f in pending if f not in done]
+        return order
+
+    def locations(self) -> dict[int, int]:
+        """Actor id -> worker id, for every actor."""
+        return {a.actor_id: a.worker_id for pf in self.fragments.values() for a in pf.actors}
+
     def add(self, fragments: Iterable[PlacedFragment]) -> None:
         for pf in fragments:
             self.fragments[pf.fragment_id] = pf

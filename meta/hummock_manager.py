@@ -34,6 +34,7 @@ _OBJECT_ID_LIMIT = "object_id_limit"
 _STALE = "stale_objects"
 _ID_RANGE = 1024  # ids reserved per meta-store write
 _DELTAS_KEPT = 1000
+_RECENT_VERSIONS = 64
 
 
 class HummockManager:
@@ -50,6 +51,7 @@ class HummockManager:
         self._task_ids = itertools.count(1)
         self._pins: dict[Hashable, Counter[int]] = {}
         self._pinned_versions: dict[int, HummockVersion] = {}
+        self._recent: dict[int, HummockVersion] = {version.id: version}  # for pins that name a version by id
         # When each stale object became stale (objects stale before a restart count from the restart).
         self._stale_since: dict[int, float] = dict.fromkeys(stale, time.monotonic())
 
@@ -112,6 +114,9 @@ class HummockManager:
             deletes.append((DELTA_NAMESPACE, f"{delta.id - _DELTAS_KEPT:016x}"))
         await self._store.write(puts, deletes)
         self._version = new
+        self._recent[new.id] = new
+        while len(self._recent) > _RECENT_VERSIONS:
+            del self._recent[next(iter(self._recent))]
         if stale is not None:
             now = time.monotonic()
             for oid in stale.keys() - self._stale.keys():
@@ -130,6 +135,10 @@ class HummockManager:
         task = dataclasses.replace(task, task_id=next(self._task_ids), watermark_epoch=self.watermark_epoch())
         self._tasks[task.task_id] = task
         return task
+
+    async def next_task(self) -> CompactionTask | None:
+        """`get_compaction_task` for a compactor in the same process (storage.compactor.CompactionTaskSource)."""
+        return self.get_compaction_task()
 
     async def report_compaction(self, task_id: int, outputs: Sequence[SstInfo] | None) -> HummockVersion | None:
         """Swap a task's inputs for its outputs in one transaction; None if it failed or is no longer valid.
@@ -171,6 +180,16 @@ class HummockManager:
         self._pins.setdefault(context_id, Counter())[v.id] += 1
         self._pinned_versions[v.id] = v
         return v
+
+    def pin_version_id(self, context_id: Hashable, version_id: int) -> None:
+        """Pin a version a remote reader names by id.
+
+        A version too old to be remembered is held as the current one under its own id: its id keeps
+        vacuum conservative, and the later unpin by that id matches.
+        """
+        v = self._recent.get(version_id) or self._version
+        self._pins.setdefault(context_id, Counter())[version_id] += 1
+        self._pinned_versions.setdefault(version_id, v)
 
     def unpin_version(self, context_id: Hashable, version_id: int | None = None) -> None:
         """Drop one pin of `version_id` by the context, or all of its pins (a node that left)."""

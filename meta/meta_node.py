@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import os
 import time
@@ -19,15 +20,27 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from common.catalog import JobStatus, Relation, RelationKind
-from common.errors import DependentObjectsStillExist, DuplicateTable, UndefinedTable, WrongObjectType
-from common.message import AddMutation, StopMutation
+from common.cluster_status import ClusterStatus
+from common.errors import (
+    CannotConnectNow,
+    DependentObjectsStillExist,
+    DuplicateTable,
+    UndefinedTable,
+    WrongObjectType,
+)
+from common.message import AddMutation, PauseMutation, ResumeMutation, StopMutation, UpdateMutation
 from common.plan import FragmentGraph
-from common.rpc import ActorFailure, BarrierCompleteReport
+from common.rpc import ActorFailure, BarrierCompleteReport, ClusterInfo, UpdateLocations
+from common.user import UserInfo
+from meta import rescheduler
 from meta.barrier_manager import BarrierManager, Command, ComputeClient
 from meta.catalog_manager import CatalogManager
+from meta.cluster_manager import ClusterManager, WorkerInfo
 from meta.fragment_manager import FragmentManager, PlacedFragment
 from meta.hummock_manager import HummockManager
 from meta.meta_store import MetaStore
+from meta.notification import NotificationHub
+from meta.user_manager import UserManager
 
 log = logging.getLogger("eddy.meta")
 
@@ -39,61 +52,118 @@ class MetaConfig:
     barrier_interval_ms: int = 1000
     checkpoint_frequency: int = 1
     barrier_timeout_s: float = 60.0
+    heartbeat_timeout_s: float = 5.0
     default_parallelism: int = 0  # 0: the cores the compute nodes announce
     vacuum_interval_s: float = 30.0
     full_gc_interval_s: float = 3600.0
-
-
-@dataclasses.dataclass
-class Worker:
-    node_id: int
-    client: ComputeClient
-    parallelism: int
+    object_store: str = ""  # what compute nodes and compactors open (cluster mode)
+    s3_endpoint: str | None = None
 
 
 class MetaNode:
-    def __init__(self, store: MetaStore, config: MetaConfig | None = None) -> None:
+    def __init__(self, store: MetaStore, config: MetaConfig | None = None,
+                 connect: Callable[[str], ComputeClient] | None = None) -> None:
         self.store = store
         self.config = config or MetaConfig()
         self.catalog = CatalogManager(store)
         self.fragments = FragmentManager()
         self.hummock: HummockManager = None  # type: ignore[assignment]  # set in start()
         self.barriers: BarrierManager = None  # type: ignore[assignment]
-        self.workers: dict[int, Worker] = {}
+        self.cluster = ClusterManager(self.config.heartbeat_timeout_s, self._new_node_id, self._on_node_lost)
+        self._clients: dict[int, ComputeClient] = {}
+        self._connect = connect
         self._ddl_lock = asyncio.Lock()
         self._catalog_listeners: list[CatalogListener] = []
         self._version_listeners: list[Callable[[Any], None]] = []
+        self.notifications = NotificationHub()
         self.started_at = time.time()
         self._gc_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        acquire = getattr(self.store, "acquire_leadership", None)
+        if acquire is not None:
+            await _maybe_await(acquire())
         self.catalog.load()
         self.fragments.load(self.store)
         self.hummock = await HummockManager.load(self.store)
         c = self.config
         self.barriers = BarrierManager(
-            self.hummock, self.fragments, lambda: {w.node_id: w.client for w in self.workers.values()},
-            self._reload, self.publish_version, interval_ms=c.barrier_interval_ms,
-            checkpoint_frequency=c.checkpoint_frequency, barrier_timeout_s=c.barrier_timeout_s)
+            self.hummock, self.fragments, lambda: self.workers, self._reload, self.publish_version,
+            self._locations, self._on_unreachable, lambda: self.cluster.wait_for_workers(1),
+            interval_ms=c.barrier_interval_ms,
+            checkpoint_frequency=c.checkpoint_frequency,
+            barrier_timeout_s=c.barrier_timeout_s)
         self.publish_version(self.hummock.version)  # nodes read committed state from this version on
+        self.cluster.start()
         await self.barriers.start()
 
     async def stop(self) -> None:
         if self._gc_task is not None:
             self._gc_task.cancel()
+        await self.cluster.stop()
         if self.barriers is not None:
             await self.barriers.stop()
 
     # -- membership ----------------------------------------------------------
 
+    @property
+    def workers(self) -> dict[int, ComputeClient]:
+        """The live compute nodes' clients."""
+        return {n: self._clients[n] for n in self.cluster.workers if n in self._clients}
+
     def register_worker(self, node_id: int, client: ComputeClient, parallelism: int) -> None:
-        self.workers[node_id] = Worker(node_id, client, max(1, parallelism))
+        """A compute node in this process (the playground); it never misses a heartbeat."""
+        self.cluster.add_local(WorkerInfo(node_id, "local", max(1, parallelism), "local"))
+        self._clients[node_id] = client
+        if self.hummock is not None:
+            client.update_version(self.hummock.version)
+
+    async def register_remote(self, address: str, parallelism: int) -> WorkerInfo:
+        """A compute node process joins: it gets an id and the committed version; work comes with the
+        next job, rescale or recovery."""
+        assert self._connect is not None, "this meta takes no remote compute nodes"
+        info = await self.cluster.register(address, parallelism)
+        client = self._connect(address)
+        self._clients[info.node_id] = client
+        if self.hummock is not None:
+            client.update_version(self.hummock.version)
+        return info
+
+    def heartbeat(self, node_id: int, session: str) -> bool:
+        return self.cluster.heartbeat(node_id, session)
+
+    async def _new_node_id(self) -> int:
+        return (await self.catalog.allocate_ids(1))[0]
+
+    def _on_node_lost(self, info: WorkerInfo) -> None:
+        self._clients.pop(info.node_id, None)
+        if self.fragments.actors_by_worker().get(info.node_id):
+            self.barriers.request_recovery(f"compute node {info.node_id} at {info.address} failed")
+
+    def _on_unreachable(self, node_id: int, error: BaseException) -> None:
+        if self.cluster.remove(node_id, f"unreachable: {error}") is not None:
+            self._clients.pop(node_id, None)
+
+    def _locations(self) -> UpdateLocations:
+        addresses = tuple((n, w.address) for n, w in self.cluster.workers.items())
+        return UpdateLocations(tuple(self.fragments.locations().items()), addresses, self.barriers.recovery_count)
 
     @property
     def default_parallelism(self) -> int:
         if self.config.default_parallelism > 0:
             return self.config.default_parallelism
-        return max(1, sum(w.parallelism for w in self.workers.values()))
+        return max(1, sum(w.parallelism for w in self.cluster.workers.values()))
+
+    def cluster_info(self) -> ClusterInfo:
+        c = self.config
+        return ClusterInfo(c.object_store, c.s3_endpoint, c.barrier_interval_ms, c.heartbeat_timeout_s)
+
+    def dml_node(self, table_id: int) -> int | None:
+        """The worker running the DML source of a table (where its writes go)."""
+        for pf in self.fragments.job_fragments(table_id):
+            if pf.is_source and pf.actors:
+                return pf.actors[0].worker_id
+        return None
 
     # -- listeners (frontends) --------------------------------------------------
 
@@ -108,18 +178,24 @@ class MetaNode:
         rels = self.catalog.relations()
         for listener in self._catalog_listeners:
             listener(rels)
+        self.notifications.publish(("catalog", rels))
 
     def publish_version(self, version: Any) -> None:
-        for w in self.workers.values():
-            w.client.update_version(version)
+        for client in self.workers.values():
+            client.update_version(version)
         for listener in self._version_listeners:
             listener(version)
+        self.notifications.publish(("epoch", version.committed_epoch, self.barriers.recovery_count))
 
     async def _reload(self) -> None:
-        """Recovery: forget everything not committed."""
+        """Recovery: forget everything not committed; move actors off nodes that are gone."""
         self.catalog = CatalogManager(self.store)
         self.catalog.load()
         self.fragments.load(self.store)
+        moved = self.fragments.reassign(list(self.cluster.workers))
+        if moved:
+            await self.store.write(self.fragments.puts_of(moved))
+            log.info("moved the actors of %d fragments to live nodes", len(moved))
         self._publish_catalog()
 
     # -- compute node reports ------------------------------------------------------
@@ -134,7 +210,10 @@ class MetaNode:
         return await self.hummock.new_object_ids(n)
 
     def pin_version(self, node_id: int, version: Any) -> None:
-        self.hummock.pin_version(("compute", node_id), version)
+        if isinstance(version, int):
+            self.hummock.pin_version_id(("compute", node_id), version)
+        else:
+            self.hummock.pin_version(("compute", node_id), version)
 
     def unpin_version(self, node_id: int, version_id: int) -> None:
         self.hummock.unpin_version(("compute", node_id), version_id)
@@ -203,7 +282,10 @@ class MetaNode:
             return created
 
     async def _place(self, job_id: int, graph: FragmentGraph) -> list[PlacedFragment]:
+        await self.barriers.serving()
         workers = list(self.workers)
+        if not workers:
+            raise CannotConnectNow("no compute node is available to run the job; start one and retry")
         counter = iter(range(1 << 62))
         dry = self.fragments.place(job_id, graph, workers, self.default_parallelism, counter)
         ids = await self.catalog.allocate_ids(sum(len(pf.actors) for pf in dry))
@@ -224,6 +306,42 @@ class MetaNode:
         mutation = AddMutation(tuple(i.actor_id for i in infos), tuple(adds))
         await self.barriers.run_command(Command(mutation=mutation, build=build,
                                                 job_names={pf.fragment_id: relation.name for pf in placed}))
+
+    async def alter_parallelism(self, name: str, parallelism: int | None) -> None:
+        """Rescale a table or view online: pause sources, checkpoint, swap actors at one barrier, resume.
+
+        No data is in flight while the actors swap, and every change before it is committed, so the
+        new actors start exactly from the committed state of the vnodes they now own.
+        """
+        async with self._ddl_lock:
+            rel = self.catalog.by_name(name)
+            if rel is None:
+                raise UndefinedTable(f'relation "{name}" does not exist')
+            await self.barriers.serving()
+            workers = list(self.workers)
+            if not workers:
+                raise CannotConnectNow("no compute node is available")
+            target = parallelism or self.default_parallelism
+            ids = iter(await self.catalog.allocate_ids(rescheduler.count_actors(self.fragments, rel.id, target)))
+            await self.barriers.run_command(Command(mutation=PauseMutation()))
+            try:
+                plan = rescheduler.plan(self.fragments, rel.id, target, workers, ids)
+                removed = plan.removed_ids
+
+                async def drop_old() -> None:
+                    await asyncio.gather(*(c.drop_actors(list(removed)) for c in self.workers.values()))
+
+                try:
+                    await self.barriers.run_command(Command(
+                        mutation=UpdateMutation(plan.added_ids, removed, tuple(plan.dispatchers), tuple(plan.merges)),
+                        build=plan.added, collect_also=plan.removed, puts=self.fragments.puts_of(plan.new_fragments),
+                        after_commit=drop_old))
+                except BaseException:
+                    self.fragments.add(plan.old_fragments)  # not committed: the old placement stands
+                    raise
+            finally:
+                await self.barriers.run_command(Command(mutation=ResumeMutation()))
+            log.info("rescaled %s %s to parallelism %d", rel.kind.value, rel.name, target)
 
     async def drop_relation(self, name: str, kind: RelationKind, *, if_exists: bool = False,
                             cascade: bool = False) -> list[str]:
@@ -265,8 +383,7 @@ class MetaNode:
         async def forget() -> None:
             self.fragments.remove_job(rel.id)
             self.catalog.apply_delete([rel.id])
-            for w in self.workers.values():
-                await w.client.drop_actors(actors)
+            await asyncio.gather(*(c.drop_actors(actors) for c in self.workers.values()))
             self._publish_catalog()
 
         await self.barriers.run_command(Command(
@@ -274,6 +391,78 @@ class MetaNode:
             deletes=[self.catalog.delete_of(rel.id), *self.fragments.deletes_of(fragments)],
             after_commit=forget))
         log.info("dropped %s %s", rel.kind.value, rel.name)
+
+    # -- users (issue 4) ----------------------------------------------------------------
+    # Users persist in the meta store (namespace `user`); transaction blocks of
+    # frontend sessions pin the snapshot they read, like a batch query's version.
+
+    @functools.cached_property
+    def user_manager(self) -> UserManager:
+        manager = UserManager(self.store, lambda n: self.catalog.allocate_ids(n))
+        manager.load()
+        return manager
+
+    def users(self) -> list[UserInfo]:
+        return self.user_manager.users()
+
+    async def create_user(self, user: UserInfo) -> UserInfo:
+        return await self.user_manager.create(user)
+
+    async def update_user(self, user: UserInfo) -> UserInfo:
+        return await self.user_manager.update(user)
+
+    async def drop_user(self, name: str) -> UserInfo:
+        return await self.user_manager.drop(name)
+
+    async def pin_snapshot(self) -> tuple[int, int]:
+        pin_id = (await self.catalog.allocate_ids(1))[0]
+        version = self.hummock.pin_version(("snapshot", pin_id))
+        return pin_id, version.committed_epoch
+
+    async def unpin_snapshot(self, pin_id: int) -> None:
+        self.hummock.unpin_version(("snapshot", pin_id))
+
+    # -- catalog (issue 4) ----------------------------------------------------------------
+    # What rw_catalog and SHOW JOBS show: the placed fragments and actors, the workers, the
+    # barrier manager's progress, and jobs whose fragments are placed but whose catalog entry
+    # has not committed yet (or whose entry says CREATING).
+
+    def cluster_status(self) -> ClusterStatus:
+        from common.cluster_status import ActorStatus, FragmentStatus, JobStatusInfo, WorkerStatus
+        from common.plan import StreamNode, stream_inputs
+
+        fragments, actors = [], []
+        for pf in self.fragments.fragments.values():
+            f = pf.fragment
+            operators: list[str] = []
+            stack: list[StreamNode] = [f.root]
+            while stack:
+                node = stack.pop()
+                operators.append(type(node).__name__.removesuffix("Node"))
+                stack.extend(reversed(stream_inputs(node)))
+            fragments.append(FragmentStatus(pf.fragment_id, pf.job_id, f.distribution.kind.value, f.state_tables,
+                                            tuple(e.upstream for e in pf.inputs), tuple(operators)))
+            for a in pf.actors:
+                vnodes = 256 if a.vnodes is None else len(a.vnodes)
+                actors.append(ActorStatus(a.actor_id, pf.fragment_id, pf.job_id, a.worker_id, vnodes))
+        workers = tuple(WorkerStatus(w.node_id, w.address, w.parallelism, "RUNNING")
+                        for w in self.cluster.workers.values())
+        committed = {r.id for r in self.catalog.relations() if r.status is not JobStatus.CREATING}
+        jobs = [JobStatusInfo(r.id, r.name, r.definition, "CREATING", None) for r in self.catalog.creating()]
+        known = {j.job_id for j in jobs}
+        for job_id in sorted({pf.job_id for pf in self.fragments.fragments.values()} - committed - known):
+            jobs.append(JobStatusInfo(job_id, None, None, "CREATING", None))
+        return ClusterStatus(tuple(fragments), tuple(actors), workers, tuple(jobs), self.committed_epoch,
+                             self.barriers.last_barrier_latency_ms, self.config.barrier_interval_ms,
+                             self.barriers.recovery_count)
+
+    # -- end of catalog (issue 4)
+
+
+async def _maybe_await(x: Any) -> Any:
+    if asyncio.iscoroutine(x):
+        return await x
+    return x
 
 
 def default_cores() -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from common import codec
 from storage.iterator import merge_for_compaction
 from storage.object_store import ObjectStore
 from storage.sst import decode_sst
@@ -23,6 +24,7 @@ from storage.uploader import IdAllocator, upload_ssts
 from storage.version import HummockVersion, SstInfo
 
 
+@codec.register
 @dataclass(frozen=True, slots=True)
 class CompactionConfig:
     l0_trigger: int = 4
@@ -37,6 +39,7 @@ class CompactionConfig:
         return self.base_level_bytes * self.level_multiplier ** (level - 1)
 
 
+@codec.register
 @dataclass(frozen=True, slots=True)
 class CompactionTask:
     """Merge `inputs` (from `input_level`) with `target_inputs` (their overlap in `target_level`).

@@ -21,15 +21,13 @@ log = logging.getLogger("eddy.compactor")
 
 
 class CompactionTaskSource(Protocol):
-    """What a compactor asks of meta."""
+    """What a compactor asks of meta. A task carries the watermark epoch it may compact below."""
 
-    def get_compaction_task(self) -> CompactionTask | None: ...
+    async def next_task(self) -> CompactionTask | None: ...
 
     async def report_compaction(self, task_id: int, outputs: Sequence[SstInfo] | None) -> HummockVersion | None: ...
 
     async def new_object_ids(self, n: int) -> list[int]: ...
-
-    def watermark_epoch(self) -> int: ...
 
 
 class Compactor:
@@ -55,12 +53,11 @@ class Compactor:
 
     async def run_once(self) -> bool:
         """Run one task if meta has one; True if it did."""
-        task = self.source.get_compaction_task()
+        task = await self.source.next_task()
         if task is None:
             return False
         try:
-            outputs = await compact(task, self.object_store, self.source.new_object_ids,
-                                    watermark_epoch=self.source.watermark_epoch())
+            outputs = await compact(task, self.object_store, self.source.new_object_ids)
         except asyncio.CancelledError:
             await self.source.report_compaction(task.task_id, None)
             raise

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from common import codec
 from common.errors import InternalError
 
 SST_PREFIX = "sst/"
@@ -34,6 +35,7 @@ def object_id_of_key(key: str) -> int | None:
         return None
 
 
+@codec.register
 @dataclass(frozen=True, slots=True)
 class SstInfo:
     """What the version knows of one SST object; keys are user keys (table id | table key), inclusive."""
@@ -74,6 +76,7 @@ def _ssts_from_json(items: list[dict[str, Any]]) -> tuple[SstInfo, ...]:
     return tuple(SstInfo.from_json(d) for d in items)
 
 
+@codec.register
 @dataclass(frozen=True, slots=True)
 class VersionDelta:
     """One change to the version: SSTs added to L0 (a commit) and/or a compaction's swap.
@@ -103,6 +106,7 @@ class VersionDelta:
                             tuple(d["removed_object_ids"]), d["target_level"], _ssts_from_json(d["level_added"]))
 
 
+@codec.register
 @dataclass(frozen=True, slots=True)
 class HummockVersion:
     id: int

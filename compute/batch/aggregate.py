@@ -6,6 +6,10 @@ group-id order, typed `call.type`. Groups are dense ids from
 an aggregation without GROUP BY over empty input), which gives count 0 and
 NULL for everything else, as PostgreSQL does.
 
+array_agg, string_agg, bool_and and bool_or (catalog queries use them)
+collect each group's values in the order the call's ORDER BY gives
+(input order without one), by one stable sort of the whole input.
+
 Where PostgreSQL's result depends on the order values are added (sums of
 floats) this adds them in input order, as PostgreSQL does; where it depends
 on which of two equal values wins (MIN/MAX of floats and intervals, where
@@ -21,6 +25,7 @@ import pyarrow.compute as pc
 
 from common.errors import DatetimeFieldOverflow, FeatureNotSupported
 from common.expr import AggCall, AggKind
+from common.plan import SortKey
 from common.types import DataType, TypeName
 from compute.batch import interval
 from compute.batch.arrays import cast_array, to_array
@@ -199,3 +204,53 @@ def _sorted_extreme(column: pa.Array, gid: np.ndarray, num_groups: int, largest:
     starts = np.flatnonzero(np.r_[True, sorted_gid[1:] != sorted_gid[:-1]]) if len(idx) else np.array([], np.int64)
     winners = rows[idx[starts]]
     return _scatter(sorted_gid[starts], column.take(pa.array(winners, pa.int64())), num_groups)
+
+
+ORDERED_KINDS = frozenset({AggKind.ARRAY_AGG, AggKind.STRING_AGG, AggKind.BOOL_AND, AggKind.BOOL_OR})
+
+
+def ordered_aggregate(call: AggCall, batch: pa.RecordBatch, gid: np.ndarray, num_groups: int) -> pa.Array:
+    """array_agg, string_agg, bool_and or bool_or of `call` per group, values in the call's ORDER BY order."""
+    from compute.batch.sort import sort_indices
+
+    column = batch.column(call.args[0])
+    if call.distinct:
+        pairs = group_codes([pa.array(gid, pa.int64()), column], len(gid))
+        keep = pa.array(pairs.first, pa.int64())
+        batch, gid = batch.take(keep), gid[pairs.first]
+        column = batch.column(call.args[0])
+    if call.kind in (AggKind.BOOL_AND, AggKind.BOOL_OR):
+        valid = _valid(column)
+        values = column.fill_null(call.kind is AggKind.BOOL_AND).to_numpy(zero_copy_only=False).astype(bool)
+        counts = np.bincount(gid[valid], minlength=num_groups)
+        if call.kind is AggKind.BOOL_AND:
+            hits = np.bincount(gid[valid & ~values], minlength=num_groups) == 0
+        else:
+            hits = np.bincount(gid[valid & values], minlength=num_groups) > 0
+        return pa.array(hits, pa.bool_(), mask=counts == 0)
+    keyed = pa.RecordBatch.from_arrays([pa.array(gid, pa.int64()), *batch.columns],
+                                       ["g", *(f"c{i}" for i in range(batch.num_columns))])
+    keys = [SortKey(0)] + [SortKey(o.index + 1, o.descending, o.nulls_first) for o in call.order_by]
+    order = sort_indices(keyed, keys)
+    sorted_gid = gid[order.to_numpy()]
+    values = column.take(order)
+    if call.kind is AggKind.STRING_AGG:
+        delimiters = batch.column(call.args[1]).take(order) if len(call.args) > 1 else None
+        return _string_agg(values, delimiters, sorted_gid, num_groups)
+    counts = np.bincount(sorted_gid, minlength=num_groups)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), values.cast(call.type.item.arrow),
+                                    mask=pa.array(counts == 0))
+
+
+def _string_agg(values: pa.Array, delimiters: pa.Array | None, gid: np.ndarray, num_groups: int) -> pa.Array:
+    """Each group's non-NULL values joined; PostgreSQL puts a value's own delimiter before it."""
+    valid = _valid(values)
+    kept = values.filter(pa.array(valid))
+    g = gid[valid]
+    counts = np.bincount(g, minlength=num_groups)
+    delim = "" if delimiters is None else next((d for d in delimiters.filter(pa.array(valid)).to_pylist()
+                                                 if d is not None), "")
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    lists = pa.ListArray.from_arrays(pa.array(offsets), kept.cast(pa.string()), mask=pa.array(counts == 0))
+    return pc.binary_join(lists, delim)

@@ -8,8 +8,9 @@ mode) and is shared, read-only, by every executor of the plan tree.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import pyarrow as pa
@@ -42,6 +43,9 @@ class BatchContext:
 
     `cancelled` is polled between batches: either a predicate or an event
     that the session sets when the client sends a CancelRequest.
+    `work_tables` holds the rows each running recursive union's previous
+    round added, by work table id; it is shared by every context derived
+    from this one.
     """
 
     epoch: int
@@ -49,6 +53,11 @@ class BatchContext:
     dml: DmlSink | None
     eval_ctx: EvalContext
     cancelled: Callable[[], bool] | asyncio.Event
+    work_tables: dict[int, pa.RecordBatch] = field(default_factory=dict)
+
+    def with_params(self, params: dict[int, object]) -> BatchContext:
+        """The same context with correlation parameters bound (an apply running its subquery)."""
+        return dataclasses.replace(self, eval_ctx=self.eval_ctx.with_params(params))
 
     def is_cancelled(self) -> bool:
         c = self.cancelled

@@ -17,6 +17,7 @@ import pyarrow as pa
 from common.chunk import column_names
 from common.errors import InternalError
 from common.plan import (
+    BatchApply,
     BatchArrow,
     BatchDml,
     BatchFilter,
@@ -25,10 +26,17 @@ from common.plan import (
     BatchLimit,
     BatchNode,
     BatchProject,
+    BatchProjectSet,
+    BatchRecursiveUnion,
     BatchScan,
     BatchSort,
+    BatchTableFunction,
+    BatchUnion,
     BatchValues,
+    BatchWindow,
+    BatchWorkTable,
 )
+from compute.batch.apply import execute_apply
 from compute.batch.arrays import cast_array, closing
 from compute.batch.arrow_ipc import execute_arrow
 from compute.batch.context import BatchContext
@@ -39,8 +47,11 @@ from compute.batch.hash_join import execute_hash_join
 from compute.batch.limit import execute_limit
 from compute.batch.project import execute_project
 from compute.batch.scan import execute_scan
+from compute.batch.set_function import execute_project_set, execute_table_function
 from compute.batch.sort import execute_sort
+from compute.batch.union import execute_recursive_union, execute_union, execute_work_table
 from compute.batch.values import execute_values
+from compute.batch.window import execute_window
 
 Stream = AsyncIterator[pa.RecordBatch]
 
@@ -72,6 +83,13 @@ _BUILDERS: dict[type, Callable[[Any, BatchContext], Stream]] = {
     BatchSort: _unary(execute_sort),
     BatchLimit: _unary(execute_limit),
     BatchDml: _unary(execute_dml),
+    BatchApply: _unary(execute_apply),
+    BatchUnion: execute_union,
+    BatchRecursiveUnion: execute_recursive_union,
+    BatchWorkTable: execute_work_table,
+    BatchTableFunction: execute_table_function,
+    BatchProjectSet: _unary(execute_project_set),
+    BatchWindow: _unary(execute_window),
 }
 
 

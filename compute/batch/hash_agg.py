@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import pyarrow as pa
 
 from common.plan import BatchHashAgg
-from compute.batch.aggregate import aggregate
+from compute.batch.aggregate import ORDERED_KINDS, aggregate, ordered_aggregate
 from compute.batch.arrays import cast_array, materialize, offload, output_batch, slices
 from compute.batch.context import BatchContext
 from compute.batch.keys import group_codes
@@ -28,6 +28,9 @@ def hash_agg(node: BatchHashAgg, batch: pa.RecordBatch) -> pa.RecordBatch:
     first = pa.array(groups.first, pa.int64())
     out = [k.take(first) for k in keys]
     for call in node.aggs:
+        if call.kind in ORDERED_KINDS:
+            out.append(ordered_aggregate(call, batch, groups.codes, num_groups))
+            continue
         column = batch.column(call.args[0]) if call.args else None
         out.append(aggregate(call, column, groups.codes, num_groups))
     return output_batch([cast_array(a, t.arrow) for a, t in zip(out, node.types)], num_groups)

@@ -3,7 +3,9 @@
 Hash aggregation groups by these codes and hash joins match on them. Arrow's
 own equality differs from SQL's in a few places, so key columns are first
 normalized: -0.0 equals 0.0 and NaN equals NaN (PostgreSQL's float
-equality), and intervals compare by span ('1 month' = '30 days').
+equality), and intervals compare by span ('1 month' = '30 days'). Arrays
+and records (catalog queries group and join on them) compare by their
+text, which is one-to-one for the element types catalogs hold.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from common.pgtext import format_array
+from common.types import from_arrow
 from compute.batch import interval
 
 
@@ -44,6 +48,8 @@ def normalize(arr: pa.Array) -> pa.Array:
         return pc.if_else(pc.is_nan(arr), pa.scalar(float("nan"), t), arr)
     if t == interval.INTERVAL_TYPE:
         return interval.span_key(arr)
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_struct(t):
+        return format_array(arr, from_arrow(t))
     return arr
 
 

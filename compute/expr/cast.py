@@ -50,6 +50,8 @@ def cast_array(arr: pa.Array, src: DataType, dst: DataType, ctx: EvalContext) ->
     if src.name is TypeName.VARCHAR:
         return parse_array(arr, dst, ctx.format)
     cast_is_allowed(src, dst)
+    if src.is_string or dst.is_string or src.is_oid or dst.is_oid or src.is_list or dst.is_list:
+        return _catalog_cast(arr, src, dst, ctx)
     if src.is_numeric and dst.is_numeric:
         return _number(arr, src, dst)
     s, d = src.name, dst.name
@@ -58,6 +60,36 @@ def cast_array(arr: pa.Array, src: DataType, dst: DataType, ctx: EvalContext) ->
     if d is TypeName.BOOLEAN:
         return pc.not_equal(arr, 0)
     return _temporal(arr, s, d, ctx)
+
+
+def _catalog_cast(arr: pa.Array, src: DataType, dst: DataType, ctx: EvalContext) -> pa.Array:
+    """Casts among the system catalogs' types: OIDs and integers, the string types, arrays."""
+    if src.is_string and dst.is_string:
+        text = arr.cast(pa.string())
+        return pc.utf8_slice_codeunits(text, 0, 1) if dst.name is TypeName.CHAR else text
+    if src.name is TypeName.CHAR and dst.is_integer:
+        codes = pc.fill_null(pc.utf8_slice_codeunits(arr, 0, 1), "")
+        return map_distinct(codes, lambda c: ord(str(c)) if c else 0, pa.int32()).cast(dst.arrow)
+    if src.is_integer and dst.name is TypeName.CHAR:
+        return map_distinct(arr.cast(pa.int64()), lambda v: chr(int(str(v)) & 0xFF) if v else "", pa.string())
+    if dst.is_oid:
+        v = values(arr.cast(pa.int64())).astype(np.int64)
+        # Integers become OIDs as oidin reads them: a negative int4 wraps to 2^32 + value.
+        return from_numpy(np.where(v < 0, v + 2**32, v), pa.int64(), valid_mask(arr))
+    if src.is_oid and dst.is_integer:
+        v = values(arr).astype(np.int64)
+        if dst.name is TypeName.INTEGER:
+            v = np.where(v > 2**31 - 1, v - 2**32, v)
+        return _to_integer(from_numpy(v, pa.int64(), valid_mask(arr)), DataType(TypeName.BIGINT), dst)
+    if src.is_list and dst.is_list:
+        if src.item == dst.item:
+            return arr.cast(dst.arrow)
+        items = cast_array(arr.flatten(), src.item, dst.item, ctx)
+        offsets = arr.offsets
+        if len(offsets) and offsets[0].as_py():
+            offsets = pc.subtract(offsets, offsets[0])
+        return pa.ListArray.from_arrays(offsets, items, mask=arr.is_null() if arr.null_count else None)
+    raise FeatureNotSupported(f"cast from {src.display()} to {dst.display()} is not supported")
 
 
 def _number(arr: pa.Array, src: DataType, dst: DataType) -> pa.Array:

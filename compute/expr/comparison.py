@@ -14,8 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from common.errors import InvalidEscapeSequence
+from common.errors import FeatureNotSupported, InvalidEscapeSequence
 from common.expr import FuncCall, Literal
+from common.pgtext import format_array
 from common.types import DataType, TypeName
 from compute.expr.context import EvalContext
 from compute.expr.kernel import all_valid, from_numpy, kernel, per_distinct, raise_if, take, valid_mask, values
@@ -40,6 +41,8 @@ def compare(op: str, a: pa.Array, b: pa.Array, t: DataType) -> pa.Array:
         eq = (x == y) | (nx & ny)
         lt = ((x < y) & ~ny) | (~nx & ny)
         return from_numpy(_from_order(op, lt, eq), pa.bool_(), ok)
+    if t.is_list or t.name is TypeName.RECORD:
+        return _compare_composites(op, a, b, t)
     if t.name is TypeName.INTERVAL:
         ok = all_valid([a, b])
         (da, ua), (db, ub) = interval_span(a), interval_span(b)
@@ -47,6 +50,14 @@ def compare(op: str, a: pa.Array, b: pa.Array, t: DataType) -> pa.Array:
         lt = (da < db) | ((da == db) & (ua < ub))
         return from_numpy(_from_order(op, lt, eq), pa.bool_(), ok)
     return _ARROW_CMP[op](a, b)
+
+
+def _compare_composites(op: str, a: pa.Array, b: pa.Array, t: DataType) -> pa.Array:
+    """Arrays and records are equal when their elements are; catalogs only ever test (in)equality."""
+    if op not in ("equal", "not_equal"):
+        raise FeatureNotSupported(f"ordering comparisons of {t.display()} values are not supported")
+    eq = pc.equal(format_array(a, t), format_array(b, t))
+    return eq if op == "equal" else pc.invert(eq)
 
 
 @kernel(*_ARROW_CMP)

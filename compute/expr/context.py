@@ -25,14 +25,20 @@ class EvalContext:
     `on_error(error, rows)` is called in ErrorMode.NULL once per failing
     function or cast with the first error and how many rows it nulled out.
     `now` is the statement's time for now()/current_date (the current time
-    when unset).
+    when unset). `params` holds the values of the correlation parameters a
+    batch apply bound for the subquery being evaluated (`OuterRef`).
     """
 
     mode: ErrorMode = ErrorMode.RAISE
     format: FormatOptions = field(default_factory=FormatOptions)
     on_error: Callable[[EddyError, int], None] | None = None
     now: dt.datetime | None = None
+    params: dict[int, object] = field(default_factory=dict)
 
     def probe(self) -> EvalContext:
         """A copy that raises instead of nulling rows, used to try an eager evaluation first."""
-        return EvalContext(ErrorMode.RAISE, self.format, None, self.now)
+        return EvalContext(ErrorMode.RAISE, self.format, None, self.now, self.params)
+
+    def with_params(self, params: dict[int, object]) -> EvalContext:
+        """A copy that also binds `params` (an apply running its subquery for one outer binding)."""
+        return EvalContext(self.mode, self.format, self.on_error, self.now, {**self.params, **params})

@@ -23,23 +23,25 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from common.errors import EddyError, FeatureNotSupported
-from common.expr import Case, Cast, Expr, FuncCall, InputRef, Literal
+from common.errors import EddyError, FeatureNotSupported, InternalError
+from common.expr import Case, Cast, Expr, FuncCall, InputRef, Literal, OuterRef
 from common.functions import is_deterministic
 from common.types import TypeName
 
 # Kernel modules register themselves on import.
 from compute.expr import (  # noqa: F401
     arithmetic,
+    array_functions,
     comparison,
     math_functions,
     string_functions,
+    system_functions,
     temporal_functions,
     to_char,
 )
 from compute.expr.cast import cast_array
 from compute.expr.context import ErrorMode, EvalContext
-from compute.expr.kernel import CONSTANTS, KERNELS, reorder, take, valid_mask
+from compute.expr.kernel import CONSTANTS, KERNELS, TABLE_ARGUMENT, reorder, take, valid_mask
 
 _DEFAULT = EvalContext()
 
@@ -48,7 +50,7 @@ def evaluate(expr: Expr, batch: pa.RecordBatch, ctx: EvalContext | None = None) 
     """The column `expr` computes over `batch` (of length batch.num_rows, of type expr.type)."""
     ctx = ctx or _DEFAULT
     if ctx.now is None and _reads_clock(expr):
-        ctx = EvalContext(ctx.mode, ctx.format, ctx.on_error, dt.datetime.now(dt.UTC))
+        ctx = EvalContext(ctx.mode, ctx.format, ctx.on_error, dt.datetime.now(dt.UTC), ctx.params)
     return _eval(expr, batch, ctx)
 
 
@@ -75,6 +77,10 @@ def _eval(expr: Expr, batch: pa.RecordBatch, ctx: EvalContext) -> pa.Array:
         return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if isinstance(expr, Literal):
         return _literal(expr, batch.num_rows)
+    if isinstance(expr, OuterRef):
+        if expr.param not in ctx.params:
+            raise InternalError(f"correlation parameter {expr.param} is not bound")
+        return _literal(Literal(ctx.params[expr.param], expr.type), batch.num_rows)
     if isinstance(expr, Cast):
         arg = _eval(expr.arg, batch, ctx)
         src, dst = expr.arg.type, expr.type
@@ -105,7 +111,8 @@ def _call(call: FuncCall, batch: pa.RecordBatch, ctx: EvalContext) -> pa.Array:
     fn = KERNELS.get(name)
     if fn is None:
         raise FeatureNotSupported(f"function {name} is not implemented")
-    args = [_eval(a, batch, ctx) for a in call.args]
+    operands = call.args[:-1] if name in TABLE_ARGUMENT else call.args
+    args = [_eval(a, batch, ctx) for a in operands]
     return _apply(lambda a: fn(a, call, ctx), args, call.type.arrow, ctx)
 
 

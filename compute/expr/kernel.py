@@ -26,6 +26,9 @@ Constant = Callable[[FuncCall, EvalContext], pa.Scalar]
 KERNELS: dict[str, Kernel] = {}
 # Functions without arguments (pi(), now()): one value for the whole batch.
 CONSTANTS: dict[str, Constant] = {}
+# Functions whose last argument is a constant table the binder attached (catalog lookups): the
+# evaluator hands it over as the call's literal instead of repeating it into a column.
+TABLE_ARGUMENT: set[str] = set()
 
 
 def kernel(*names: str) -> Callable[[Kernel], Kernel]:

@@ -18,6 +18,7 @@ from common.plan import (
     StreamNode,
     StreamScanNode,
 )
+from common.types import DataType
 from compute.stream.channel import Channel
 from compute.stream.dispatch import DispatchExecutor
 from compute.stream.dml import DmlExecutor
@@ -29,6 +30,7 @@ from compute.stream.local_barrier_manager import LocalBarrierManager
 from compute.stream.materialize import MaterializeExecutor
 from compute.stream.merge import MergeExecutor
 from compute.stream.project import ProjectExecutor
+from compute.stream.remote_exchange import RemoteOutput
 from compute.stream.stream_scan import StreamScanExecutor
 
 
@@ -37,7 +39,8 @@ class BuildContext:
     info: ActorInfo
     actor: ActorContext
     barrier_manager: LocalBarrierManager
-    channel: Callable[[int, int], Channel]  # (upstream actor, downstream actor) -> channel
+    channel: Callable[[int, int], Channel]  # (upstream actor, downstream actor on this node) -> channel
+    output: Callable[[int, int, tuple[DataType, ...]], Channel | RemoteOutput]  # this node's actor -> anywhere
 
 
 def _merge(node: MergeNode, b: BuildContext) -> Executor:
@@ -75,4 +78,4 @@ def build_actor_executor(b: BuildContext) -> Executor:
     """The whole chain of an actor, ending in a dispatcher when it has downstream actors."""
     root = build(b.info.node, b)
     me = b.info.actor_id
-    return DispatchExecutor(root, me, b.info.dispatchers, lambda down: b.channel(me, down))
+    return DispatchExecutor(root, me, b.info.dispatchers, lambda down: b.output(me, down, root.types))

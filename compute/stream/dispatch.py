@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -19,10 +20,16 @@ from common.message import AddMutation, Barrier, Message, StopMutation, UpdateMu
 from common.plan import Dispatcher, DispatcherKind
 from common.types import DataType
 from common.vnode import compute_vnodes
-from compute.stream.channel import Channel
 from compute.stream.executor import Executor
 
-ChannelFactory = Callable[[int], Channel]  # downstream actor id -> channel from this actor
+
+class Output(Protocol):
+    """A local Channel or a RemoteOutput."""
+
+    async def send(self, msg: Message) -> None: ...
+
+
+ChannelFactory = Callable[[int], Output]  # downstream actor id -> where this actor's messages for it go
 
 
 def split_by_vnode(chunk: StreamChunk, dist_key: Sequence[int], owner_of_vnode: np.ndarray,
@@ -113,6 +120,7 @@ class DispatchExecutor:
 
     async def _on_barrier(self, barrier: Barrier) -> None:
         m = barrier.mutation
+        replaced: list[_Output] = []
         if isinstance(m, AddMutation):
             for upstream, spec in m.adds:
                 if upstream == self.actor_id:
@@ -120,10 +128,16 @@ class DispatchExecutor:
         elif isinstance(m, UpdateMutation):
             for upstream, spec in m.dispatchers:
                 if upstream == self.actor_id:
+                    replaced += [o for o in self.outputs if o.spec.dispatcher_id == spec.dispatcher_id]
                     self.outputs = [o for o in self.outputs if o.spec.dispatcher_id != spec.dispatcher_id]
                     self.outputs.append(_Output(spec, self._channels))
-        for out in self.outputs:
-            await out.send_barrier(barrier)
-        if isinstance(m, StopMutation):
-            stopped = set(m.actors)
+        # The barrier reaches old and new downstream actors alike: old ones stop at it, new ones start at it.
+        sent: set[int] = set()
+        for out in [*self.outputs, *replaced]:
+            for ch in out.channels.values():
+                if id(ch) not in sent:
+                    sent.add(id(ch))
+                    await ch.send(barrier)
+        if isinstance(m, (StopMutation, UpdateMutation)):
+            stopped = set(m.actors if isinstance(m, StopMutation) else m.removed_actors)
             self.outputs = [o for o in self.outputs if not o.drop(stopped)]

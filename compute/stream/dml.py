@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from common.chunk import Op, StreamChunk
-from common.message import Barrier, Message
+from common.message import Barrier, Message, PauseMutation, ResumeMutation
 from common.plan import DmlNode
 from compute.stream.local_barrier_manager import SourceQueue
 
@@ -75,19 +75,38 @@ class DmlExecutor:
         self._row_ids = RowIdGenerator(actor_id) if node.row_id_index is not None else None
 
     async def execute(self) -> AsyncIterator[Message]:
+        """Barriers pass at once; transactions wait while the source is paused (rescaling)."""
+        paused = False
+        held: list[DmlTxn] = []
         while True:
             item = await self.source.get()
             if isinstance(item, Barrier):
+                if isinstance(item.mutation, PauseMutation):
+                    paused = True
+                elif isinstance(item.mutation, ResumeMutation):
+                    paused = False
                 yield item
+                if not paused:
+                    for txn in held:
+                        async for chunk in self._emit(txn):
+                            yield chunk
+                    held.clear()
                 continue
             assert isinstance(item, DmlTxn)
-            chunk = item.chunk
-            try:
-                if self._row_ids is not None and self.node.row_id_index is not None:
-                    chunk = fill_row_ids(chunk, self.node.row_id_index, self._row_ids)
-                for part in chunk.split(4096):
-                    yield part
-            finally:
-                await self.source.release(item.chunk.num_rows)
-            if not item.accepted.done():
-                item.accepted.set_result(None)
+            if paused:
+                held.append(item)
+                continue
+            async for chunk in self._emit(item):
+                yield chunk
+
+    async def _emit(self, item: DmlTxn) -> AsyncIterator[StreamChunk]:
+        chunk = item.chunk
+        try:
+            if self._row_ids is not None and self.node.row_id_index is not None:
+                chunk = fill_row_ids(chunk, self.node.row_id_index, self._row_ids)
+            for part in chunk.split(4096):
+                yield part
+        finally:
+            await self.source.release(item.chunk.num_rows)
+        if not item.accepted.done():
+            item.accepted.set_result(None)

@@ -56,6 +56,7 @@ class SourceQueue:
 class _Epoch:
     barrier: Barrier
     to_collect: set[int]
+    reporter: int  # the node id meta addressed this barrier to
     collected: set[int] = field(default_factory=set)
 
 
@@ -69,6 +70,9 @@ class LocalBarrierManager:
         self._on_failure = on_failure
         self.sources: dict[int, SourceQueue] = {}
         self._epochs: dict[int, _Epoch] = {}
+        # A barrier can reach an actor through the dataflow (from a source on another node) before
+        # meta's request to inject it here arrives: those actors are remembered until it does.
+        self._early: dict[int, set[int]] = {}
         self._completions: asyncio.Queue[_Epoch] = asyncio.Queue()
         self._completer: asyncio.Task[None] | None = None
         self.failed = False
@@ -82,22 +86,33 @@ class LocalBarrierManager:
             q = self.sources[actor_id] = SourceQueue()
         return q
 
-    def inject(self, barrier: Barrier, actors_to_collect: set[int], source_actors: set[int]) -> None:
-        """Start a barrier on this node. With no actors to collect it completes at once."""
+    def inject(self, barrier: Barrier, actors_to_collect: set[int], source_actors: set[int],
+               node_id: int | None = None) -> None:
+        """Start a barrier on this node. With no actors to collect it completes at once.
+
+        The report names `node_id` (the node meta sent it to), not whatever id this node
+        believes it has: a node that just (re-)registered may not have applied its new id yet.
+        """
         if barrier.epoch.curr in self._epochs:
             raise RuntimeError(f"barrier {barrier.epoch} injected twice")
-        st = _Epoch(barrier, set(actors_to_collect))
+        st = _Epoch(barrier, set(actors_to_collect), self.node_id if node_id is None else node_id)
+        st.collected |= self._early.pop(barrier.epoch.curr, set())
         self._epochs[barrier.epoch.curr] = st
+        log.debug("node %d: barrier %s to %d actors (sources %s)", self.node_id, barrier.epoch,
+                  len(st.to_collect), sorted(source_actors))
         for a in source_actors:
             self.register_source(a).put_barrier(barrier)
-        if not st.to_collect:
+        if st.collected >= st.to_collect:
             self._finish(st)
 
     def collect(self, actor_id: int, barrier: Barrier) -> None:
         st = self._epochs.get(barrier.epoch.curr)
         if st is None:
-            return  # a barrier from before a reset
+            self._early.setdefault(barrier.epoch.curr, set()).add(actor_id)
+            return
         st.collected.add(actor_id)
+        log.debug("node %d: actor %d passed %s (%d/%d)", self.node_id, actor_id, barrier.epoch, len(st.collected),
+                  len(st.to_collect))
         if st.collected >= st.to_collect:
             self._finish(st)
         if barrier.is_stop(actor_id):
@@ -113,13 +128,18 @@ class LocalBarrierManager:
             b = st.barrier
             try:
                 ssts = await self.store.sync(b.epoch.prev) if b.is_checkpoint else []
-                await self._report(BarrierCompleteReport(self.node_id, b.epoch.curr, b.epoch.prev,
+                await self._report(BarrierCompleteReport(st.reporter, b.epoch.curr, b.epoch.prev,
                                                          b.kind, tuple(ssts)))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.exception("completing barrier %s failed", b.epoch)
                 self._on_failure(-1, exc)
+
+    def describe(self) -> list[str]:
+        """The barriers in flight on this node and the actors that have not passed them (for debugging)."""
+        return [f"barrier {e.barrier.epoch} ({e.barrier.kind.value}): waiting for actors "
+                f"{sorted(e.to_collect - e.collected)}" for e in self._epochs.values()]
 
     def notify_failure(self, actor_id: int, exc: BaseException) -> None:
         self.failed = True
@@ -128,6 +148,7 @@ class LocalBarrierManager:
     def reset(self) -> None:
         """Recovery: forget in-flight barriers and source queues (actors are being dropped)."""
         self._epochs.clear()
+        self._early.clear()
         self.sources.clear()
         while not self._completions.empty():
             self._completions.get_nowait()

@@ -26,10 +26,6 @@ class MergeExecutor:
         self._channel_factory = channel_factory
 
     async def execute(self) -> AsyncIterator[Message]:
-        if len(self.channels) == 1 and self._channel_factory is None:
-            ch = self.channels[0]
-            while True:
-                yield await ch.recv()
         while True:
             barrier = None
             async for msg in self._until_aligned():
@@ -38,7 +34,7 @@ class MergeExecutor:
                 else:
                     yield msg
             assert barrier is not None
-            self._on_barrier(barrier)
+            await self._on_barrier(barrier)
             yield barrier
 
     async def _until_aligned(self) -> AsyncIterator[Message]:
@@ -67,11 +63,21 @@ class MergeExecutor:
         assert barrier is not None
         yield barrier
 
-    def _on_barrier(self, barrier: Barrier) -> None:
-        """Rescale may replace this actor's upstream actors from the next epoch on."""
+    async def _on_barrier(self, barrier: Barrier) -> None:
+        """Rescale may replace this actor's upstream actors from the next epoch on.
+
+        A new upstream actor started at this very barrier and sends it too:
+        that copy is read and dropped here, so the barrier passes once.
+        """
         m = barrier.mutation
         if isinstance(m, UpdateMutation) and self._channel_factory is not None:
             for actor, fragment, upstreams in m.merges:
                 if actor == self.actor_id and fragment == self.upstream_fragment_id:
                     keep = {ch.upstream_actor: ch for ch in self.channels}
+                    fresh = [self._channel_factory(u) for u in upstreams if u not in keep]
                     self.channels = [keep.get(u) or self._channel_factory(u) for u in upstreams]
+                    for ch in fresh:
+                        first = await ch.recv()
+                        if not isinstance(first, Barrier) or first.epoch != barrier.epoch:
+                            raise RuntimeError(f"actor {self.actor_id}: a new upstream began with {first!r}, "
+                                               f"not barrier {barrier.epoch}")

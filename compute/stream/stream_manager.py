@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 
+from common.flight_rpc import RpcClient
 from common.plan import ActorInfo, DmlNode, StreamNode, stream_inputs
+from common.types import DataType
 from compute.stream.actor import Actor
 from compute.stream.builder import BuildContext, build_actor_executor
 from compute.stream.channel import Channel
 from compute.stream.executor import ActorContext
 from compute.stream.local_barrier_manager import LocalBarrierManager
+from compute.stream.remote_exchange import RemoteOutput
 from storage.state_store import StateStore
 
 
@@ -24,6 +28,12 @@ def find_node(root: StreamNode, kind: type) -> StreamNode | None:
 
 
 class StreamManager:
+    """Actors of this node, and the channels between them and to other nodes.
+
+    `locations` maps every actor meta has told this node about to its worker;
+    an actor on another worker is reached through a RemoteOutput.
+    """
+
     def __init__(self, node_id: int, store: StateStore, barrier_manager: LocalBarrierManager) -> None:
         self.node_id = node_id
         self.store = store
@@ -31,12 +41,37 @@ class StreamManager:
         self.actors: dict[int, Actor] = {}
         self.dml_actors: dict[int, list[int]] = {}  # table id -> DML actors on this node
         self._channels: dict[tuple[int, int], Channel] = {}
+        self._outputs: dict[tuple[int, int], RemoteOutput] = {}
+        self.generation = 0
+        self.locations: dict[int, int] = {}
+        self.addresses: dict[int, str] = {}
+        self._clients: dict[str, RpcClient] = {}
 
     def channel(self, upstream: int, downstream: int) -> Channel:
+        """The local channel from `upstream` (anywhere) into `downstream` (on this node)."""
         ch = self._channels.get((upstream, downstream))
         if ch is None:
             ch = self._channels[(upstream, downstream)] = Channel(upstream, downstream)
         return ch
+
+    def output(self, upstream: int, downstream: int, types: tuple[DataType, ...]) -> Channel | RemoteOutput:
+        """Where `upstream` (on this node) sends to `downstream`: a local channel or the network."""
+        worker = self.locations.get(downstream, self.node_id)
+        if worker == self.node_id or worker not in self.addresses:
+            return self.channel(upstream, downstream)
+        out = self._outputs.get((upstream, downstream))
+        if out is None:
+            address = self.addresses[worker]
+            client = self._clients.get(address)
+            if client is None:
+                client = self._clients[address] = RpcClient(address)
+            out = self._outputs[(upstream, downstream)] = RemoteOutput(client, self.generation, upstream,
+                                                                       downstream, types)
+        return out
+
+    def update_locations(self, locations: dict[int, int], addresses: dict[int, str]) -> None:
+        self.locations.update(locations)
+        self.addresses.update(addresses)
 
     def build_actors(self, infos: Sequence[ActorInfo], job_names: dict[int, str] | None = None) -> None:
         """Build and start actors; each waits for its first barrier before doing anything."""
@@ -45,7 +80,7 @@ class StreamManager:
         for info in infos:
             ctx = ActorContext(info.actor_id, info.fragment_id, self.store, info.vnodes,
                                names.get(info.fragment_id, ""))
-            consumer = build_actor_executor(BuildContext(info, ctx, self.barrier_manager, self.channel))
+            consumer = build_actor_executor(BuildContext(info, ctx, self.barrier_manager, self.channel, self.output))
             built.append(Actor(info.actor_id, info.fragment_id, consumer, self.barrier_manager))
             dml = find_node(info.node, DmlNode)
             if isinstance(dml, DmlNode):
@@ -69,11 +104,20 @@ class StreamManager:
                 del self.dml_actors[table]
         for key in [k for k in self._channels if k[0] in ids or k[1] in ids]:
             del self._channels[key]
+        for key in [k for k in self._outputs if k[0] in ids or k[1] in ids]:
+            out = self._outputs.pop(key)
+            asyncio.get_running_loop().create_task(out.close())
 
-    def reset(self) -> None:
-        """Recovery: stop every actor and forget every channel."""
+    def reset(self, generation: int | None = None) -> None:
+        """Recovery: stop every actor and forget every channel; streams of older generations are refused."""
         for actor in self.actors.values():
             actor.stop()
         self.actors.clear()
         self.dml_actors.clear()
         self._channels.clear()
+        for out in self._outputs.values():
+            asyncio.get_running_loop().create_task(out.close())
+        self._outputs.clear()
+        self.locations.clear()
+        if generation is not None:
+            self.generation = generation

@@ -4,31 +4,37 @@ Types follow PostgreSQL: a quoted literal or NULL is of unknown type until
 its context decides (`1 + '2'` is integer arithmetic, `'2026-01-01'::date` a
 date); operators and functions are resolved by `common.functions`, which
 says which implicit casts to insert. Aggregate calls are handed to an
-`AggCollector` when the clause allows them.
+`AggCollector` when the clause allows them. Subqueries, set-returning and
+window functions, arrays and the other constructs of catalog queries are
+bound by `CatalogSqlMixin` (expr_sql.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Union
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
 from common import functions, pgtext
 from common.errors import (
-    AmbiguousColumn,
     FeatureNotSupported,
     GroupingError,
     InvalidParameterValue,
     SyntaxError_,
     UndefinedColumn,
+    UndefinedTable,
 )
-from common.expr import Case, Cast, Expr, FuncCall, InputRef, Literal
+from common.expr import Case, Cast, Expr, FuncCall, InputRef, Literal, OuterRef
 from common.types import BIGINT, BOOLEAN, INTEGER, INTERVAL, NUMERIC, VARCHAR, DataType
+from frontend.binder.context import AggHandler, BindContext, Bound, Param, Scope, Unknown, identifier
+from frontend.binder.expr_sql import QUANTIFIED_OPS, CatalogSqlMixin, SubqueryBinder, is_set_function
+from frontend.binder.extras import Correlation, Extras
 from frontend.binder.types import bind_type
-from frontend.planner.logical import Field
+
+if TYPE_CHECKING:
+    pass
 
 _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
@@ -39,93 +45,42 @@ _BINARY_OPS: dict[type, str] = {
     exp.GT: "greater_than", exp.GTE: "greater_than_or_equal", exp.And: "and", exp.Or: "or",
     exp.DPipe: "concat_op", exp.Like: "like", exp.ILike: "ilike",
     exp.NullSafeEQ: "is_not_distinct_from", exp.NullSafeNEQ: "is_distinct_from",
+    exp.BitwiseAnd: "bitwise_and", exp.BitwiseOr: "bitwise_or", exp.BitwiseXor: "bitwise_xor",
+    exp.BitwiseLeftShift: "shift_left", exp.BitwiseRightShift: "shift_right",
 }
 _NEGATED = {"like": "not_like", "ilike": "not_ilike", "is_null": "is_not_null", "is_true": "is_not_true",
-            "is_false": "is_not_false", "is_not_distinct_from": "is_distinct_from"}
-AGG_CLASSES: dict[type, str] = {exp.Count: "count", exp.Sum: "sum", exp.Min: "min", exp.Max: "max", exp.Avg: "avg"}
+            "is_false": "is_not_false", "is_not_distinct_from": "is_distinct_from",
+            "regex_match": "not_regex_match", "regex_imatch": "not_regex_imatch"}
+AGG_CLASSES: dict[type, str] = {exp.Count: "count", exp.Sum: "sum", exp.Min: "min", exp.Max: "max", exp.Avg: "avg",
+                                exp.ArrayAgg: "array_agg", exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and",
+                                exp.LogicalOr: "bool_or"}
+AGG_NAMES = {"count", "sum", "min", "max", "avg", "array_agg", "string_agg", "bool_and", "bool_or", "every"}
+# sqlglot's names for functions whose PostgreSQL names differ.
+_SQLGLOT_NAMES = {"array_size": "array_length", "array_concat": "array_cat", "explode": "unnest",
+                  "exploding_generate_series": "generate_series", "str_position": "strpos"}
+_USER_WORDS = {"user": "current_user", "current_role": "current_user", "current_user": "current_user",
+               "session_user": "session_user"}
 
 
-@dataclass(frozen=True, slots=True)
-class Unknown:
-    """A quoted literal or NULL whose type the context decides (PostgreSQL's `unknown`)."""
-
-    text: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Param:
-    """`$n` whose type is not known yet."""
-
-    index: int
+def is_aggregate(node: exp.Expression) -> bool:
+    """Whether `node` itself is an aggregate call (sqlglot's classes, or a name such as pg_catalog.string_agg)."""
+    if type(node) in AGG_CLASSES:
+        return True
+    return isinstance(node, exp.Anonymous) and node.name.lower() in AGG_NAMES
 
 
-Bound = Union[Expr, Unknown, Param]
-
-
-@dataclass
-class BindContext:
-    """Per-statement binding state: parameter types and values, session settings."""
-
-    param_types: list[DataType | None] = field(default_factory=list)
-    param_values: list[object] | None = None
-    format: pgtext.FormatOptions = field(default_factory=pgtext.FormatOptions)
-
-    @property
-    def describing(self) -> bool:
-        """Binding for Parse/Describe: parameters have types but no values yet."""
-        return self.param_values is None and bool(self.param_types)
-
-    def param(self, index: int) -> DataType | None:
-        if index >= len(self.param_types):
-            self.param_types.extend([None] * (index + 1 - len(self.param_types)))
-        return self.param_types[index]
-
-    def param_literal(self, index: int, t: DataType) -> Literal:
-        value = None if self.param_values is None else self.param_values[index]
-        return Literal(value, t)
-
-
-class Scope:
-    """The columns an expression can name: the fields of its input row."""
-
-    def __init__(self, fields: Sequence[Field]) -> None:
-        self.fields = tuple(fields)
-
-    def resolve(self, name: str, qualifier: str | None) -> int:
-        matches = [i for i, f in enumerate(self.fields)
-                   if f.name == name and (qualifier is None or f.qualifier == qualifier)]
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            raise AmbiguousColumn(f'column reference "{name}" is ambiguous')
-        if qualifier is not None and not any(f.qualifier == qualifier for f in self.fields):
-            from common.errors import UndefinedTable
-
-            raise UndefinedTable(f'missing FROM-clause entry for table "{qualifier}"')
-        full = f"{qualifier}.{name}" if qualifier else name
-        raise UndefinedColumn(f'column "{full}" does not exist')
-
-
-AggHandler = Callable[[exp.Expression], Expr]
-
-
-def identifier(node: exp.Expression | str | None) -> str:
-    """An identifier as PostgreSQL sees it: unquoted names fold to lower case."""
-    if node is None:
-        return ""
-    if isinstance(node, str):
-        return node.lower()
-    if isinstance(node, exp.Identifier):
-        return node.this if node.quoted else node.this.lower()
-    return node.name.lower()
-
-
-class ExprBinder:
-    def __init__(self, scope: Scope, ctx: BindContext, clause: str, agg: AggHandler | None = None) -> None:
+class ExprBinder(CatalogSqlMixin):
+    def __init__(self, scope: Scope, ctx: BindContext, clause: str, agg: AggHandler | None = None, *,
+                 extras: Extras | None = None, outer: Correlation | None = None,
+                 subqueries: SubqueryBinder | None = None) -> None:
         self.scope = scope
         self.ctx = ctx
         self.clause = clause
         self.agg = agg
+        self.extras = extras
+        self.outer = outer
+        self.subqueries = subqueries
+        self.guards: list[Expr] = []
 
     def bind(self, node: exp.Expression, expected: DataType | None = None) -> Expr:
         """A fully typed expression; an unknown-typed result takes `expected` (default varchar)."""
@@ -153,6 +108,10 @@ class ExprBinder:
         if isinstance(b, Unknown):
             if b.text is None:
                 return Literal(None, t)
+            if t.is_oid and t.name.value != "oid":
+                resolved = self.cast_catalog(b, t)
+                if resolved is not None:
+                    return resolved
             return Literal(pgtext.parse_text(b.text, t, self.ctx.format), t)
         if isinstance(b, Param):
             known = self.ctx.param(b.index)
@@ -168,8 +127,11 @@ class ExprBinder:
         return Cast(b, t)
 
     def call(self, name: str, args: Sequence[Bound]) -> Expr:
+        if is_set_function(name):
+            return self.set_function(name, list(args))  # type: ignore[return-value]
         sig = functions.resolve(name, [self.type_of(a) for a in args])
-        return FuncCall(sig.func, tuple(self.coerce(a, t) for a, t in zip(args, sig.arg_types)), sig.return_type)
+        call = FuncCall(sig.func, tuple(self.coerce(a, t) for a, t in zip(args, sig.arg_types)), sig.return_type)
+        return self.fold_call(call)
 
     # -- the walk --------------------------------------------------------------
 
@@ -179,14 +141,18 @@ class ExprBinder:
             positive = node.copy()
             positive.set("negate", None)
             return self._bind_not(exp.Not(this=positive))
+        if is_aggregate(node):
+            return self._aggregate(node)
         method = getattr(self, f"_bind_{type(node).__name__.lower()}", None)
         if method is not None:
             return method(node)  # type: ignore[no-any-return]
         op = _BINARY_OPS.get(type(node))
         if op is not None:
-            return self.call(op, [self.bind_any(node.this), self.bind_any(node.expression)])
-        if type(node) in AGG_CLASSES:
-            return self._aggregate(node)
+            right = node.expression
+            quantifier = _quantifier(right)
+            if quantifier is not None and type(node) in QUANTIFIED_OPS:
+                return self.quantified(op, quantifier, node.this, _quantified_operand(right))
+            return self.call(op, [self.bind_any(node.this), self.bind_any(right)])
         if isinstance(node, exp.Func):
             return self._function(node)
         raise FeatureNotSupported(f"expression not supported: {node.sql('postgres')}")
@@ -195,7 +161,17 @@ class ExprBinder:
         if isinstance(node.this, exp.Star):
             raise FeatureNotSupported(f"* is not allowed in {self.clause}")
         qualifier = identifier(node.args.get("table")) or None
-        idx = self.scope.resolve(identifier(node.this), qualifier)
+        name = identifier(node.this)
+        try:
+            idx = self.scope.resolve(name, qualifier)
+        except (UndefinedColumn, UndefinedTable):
+            outer: OuterRef | None = self.outer.resolve(name, qualifier) if self.outer is not None else None
+            if outer is not None:
+                return outer
+            if qualifier is None and name in _USER_WORDS and not (isinstance(node.this, exp.Identifier)
+                                                                  and node.this.quoted):
+                return self.session_value(_USER_WORDS[name])
+            raise
         return InputRef(idx, self.scope.fields[idx].type)
 
     def _bind_paren(self, node: exp.Paren) -> Bound:
@@ -257,7 +233,7 @@ class ExprBinder:
         if isinstance(inner, exp.Is):
             name = self._is_function(inner)
             return self.call(_NEGATED[name], [self.bind_any(inner.this)])
-        if isinstance(inner, (exp.Like, exp.ILike)):
+        if isinstance(inner, (exp.Like, exp.ILike, exp.RegexpLike, exp.RegexpILike)):
             b = self.bind_any(inner)
             assert isinstance(b, FuncCall)
             return self.call(_NEGATED[b.func], b.args)
@@ -281,8 +257,11 @@ class ExprBinder:
         return self.call("and", [low, high])
 
     def _bind_in(self, node: exp.In) -> Bound:
-        if node.args.get("query") is not None or node.args.get("unnest") is not None:
-            raise FeatureNotSupported("IN (subquery) is not supported yet")
+        if node.args.get("unnest") is not None:
+            raise FeatureNotSupported("IN UNNEST is not supported")
+        query = node.args.get("query")
+        if query is not None:
+            return self._in_subquery(node.this, query.this if isinstance(query, exp.Subquery) else query)
         items = [self.bind_any(e) for e in node.expressions]
         return self.call("in", [self.bind_any(node.this), *items])
 
@@ -294,7 +273,12 @@ class ExprBinder:
             when = self.bind_any(branch.this)
             cond = self.call("equal", [operand, when]) if operand is not None else self.coerce_bool(when, "CASE/WHEN")
             conds.append(cond)
-            results.append(self.bind_any(branch.args["true"]))
+            # A subquery in this branch is needed only where the condition holds (see BatchApply.guard).
+            self.guards.append(cond)
+            try:
+                results.append(self.bind_any(branch.args["true"]))
+            finally:
+                self.guards.pop()
         default = self.bind_any(node.args["default"]) if node.args.get("default") is not None else None
         all_results = results + ([default] if default is not None else [])
         t = functions.common_type([self.type_of(r) for r in all_results], "CASE")
@@ -313,8 +297,11 @@ class ExprBinder:
         return self.call("coalesce", [self.bind_any(node.this), *(self.bind_any(e) for e in node.expressions)])
 
     def _bind_cast(self, node: exp.Cast) -> Bound:
-        target = bind_type(node.args["to"])
+        target = bind_type(node.args["to"], catalog=True)
         inner = self.bind_any(node.this)
+        catalog = self.cast_catalog(inner, target)
+        if catalog is not None:
+            return catalog
         if isinstance(inner, Unknown):
             return self.coerce(inner, target)
         if isinstance(inner, Param):
@@ -365,6 +352,8 @@ class ExprBinder:
 
     def _bind_anonymous(self, node: exp.Anonymous) -> Bound:
         name = node.name.lower()
+        if name in ("all", "any", "some"):
+            raise SyntaxError_(f"syntax error at or near \"{name.upper()}\"")
         return self.call(name, [self.bind_any(e) for e in node.expressions])
 
     def _function(self, node: exp.Func) -> Bound:
@@ -372,7 +361,15 @@ class ExprBinder:
         for a in node.args.values():
             if isinstance(a, list):
                 args.extend(x for x in a if isinstance(x, exp.Expression))
-        return self.call(node.sql_name().lower(), [self.bind_any(a) for a in args])
+        name = node.sql_name().lower()
+        return self.call(_SQLGLOT_NAMES.get(name, name), [self.bind_any(a) for a in args])
+
+    def _bind_currentschemas(self, node: exp.Expression) -> Bound:
+        return self.call("current_schemas", [self.bind_any(node.this)])
+
+    def _bind_regexpreplace(self, node: exp.RegexpReplace) -> Bound:
+        args = [node.this, node.expression, node.args.get("replacement"), node.args.get("modifiers")]
+        return self.call("regexp_replace", [self.bind_any(a) for a in args if a is not None])
 
     def _aggregate(self, node: exp.Expression) -> Bound:
         if self.agg is None:
@@ -382,11 +379,23 @@ class ExprBinder:
     def _bind_star(self, node: exp.Star) -> Bound:
         raise SyntaxError_(f"* is not allowed in {self.clause}")
 
-    def _bind_subquery(self, node: exp.Subquery) -> Bound:
-        raise FeatureNotSupported("subqueries in expressions are not supported yet")
 
-    def _bind_exists(self, node: exp.Exists) -> Bound:
-        raise FeatureNotSupported("EXISTS subqueries are not supported yet")
+
+def _quantifier(node: exp.Expression) -> str | None:
+    """'any' or 'all' for the right-hand side of `x op ANY (...)` / `x op ALL (...)`."""
+    if isinstance(node, exp.Any):
+        return "any"
+    if isinstance(node, exp.All):
+        return "all"
+    if isinstance(node, exp.Anonymous) and node.name.lower() in ("all", "any", "some") and len(node.expressions) == 1:
+        return "all" if node.name.lower() == "all" else "any"
+    return None
+
+
+def _quantified_operand(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Anonymous):
+        return node.expressions[0]
+    return node.this
 
 
 def _natural_type(b: Bound) -> DataType:
@@ -396,9 +405,9 @@ def _natural_type(b: Bound) -> DataType:
 
 
 def constant_int(node: exp.Expression, what: str) -> int:
-    """LIMIT/OFFSET values: non-negative integer constants."""
+    """LIMIT/OFFSET values: non-negative integer constants (LIMIT ALL and LIMIT NULL mean no limit)."""
     if isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit():
         return int(node.this)
-    if isinstance(node, exp.Null):
+    if isinstance(node, exp.Null) or (isinstance(node, exp.Var) and node.name.upper() == "ALL"):
         return -1
     raise InvalidParameterValue(f"{what} must be a non-negative integer constant")

@@ -1,10 +1,15 @@
-"""Binding queries: a sqlglot SELECT (or VALUES) to a logical plan.
+"""Binding queries: a sqlglot SELECT (or VALUES, or a set operation) to a logical plan.
 
-Clause by clause, as PostgreSQL evaluates them: FROM (tables, views,
-derived tables, CTEs, joins), WHERE, GROUP BY with aggregates and HAVING,
-the select list, DISTINCT, ORDER BY (by output name, position or any
-expression), LIMIT/OFFSET. Output columns the user did not ask for (extra
-ORDER BY expressions) are removed by a final projection.
+Clause by clause, as PostgreSQL evaluates them: WITH (including WITH
+RECURSIVE), FROM (tables, views, system relations, derived tables, CTEs,
+table functions, joins), WHERE, GROUP BY with aggregates and HAVING, the
+select list (with subqueries, set-returning and window functions), DISTINCT,
+ORDER BY (by output name, position or any expression), LIMIT/OFFSET, and
+UNION [ALL]. Output columns the user did not ask for (extra ORDER BY
+expressions) are removed by a final projection.
+
+A subquery is bound by a QueryBinder of its own whose `outer` correlation
+gives it the columns of the queries around it.
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from common import functions
-from common.catalog import Relation
-from common.errors import FeatureNotSupported, GroupingError, InvalidColumnReference, UndefinedTable
-from common.expr import AggCall, AggKind, Case, Cast, Expr, FuncCall, InputRef, agg_return_type
+from common.catalog import Relation, RelationKind
+from common.errors import FeatureNotSupported, InvalidColumnReference, SyntaxError_, UndefinedTable
+from common.expr import Cast, Expr, InputRef
 from common.plan import JoinType, SortKey
-from common.types import DataType
-from frontend.binder.expr import AGG_CLASSES, BindContext, ExprBinder, Scope, constant_int, identifier
+from frontend.binder.aggregate import AggCollector, PostAgg, RewritingBinder, has_agg
+from frontend.binder.expr import BindContext, ExprBinder, Scope, constant_int, identifier
+from frontend.binder.extras import Correlation, Extras
+from frontend.binder.naming import output_name as _output_name
+from frontend.binder.relation import system_scan, table_function
 from frontend.planner.logical import (
     Field,
     LAgg,
@@ -29,9 +37,12 @@ from frontend.planner.logical import (
     LLimit,
     LogicalNode,
     LProject,
+    LRecursiveUnion,
     LScan,
     LSort,
+    LUnion,
     LValues,
+    LWorkTable,
 )
 
 RelationLookup = Callable[[str, str | None], Relation | None]
@@ -47,30 +58,31 @@ class BoundQuery:
 
 
 class QueryBinder:
-    def __init__(self, lookup: RelationLookup, ctx: BindContext) -> None:
+    def __init__(self, lookup: RelationLookup, ctx: BindContext, outer: Correlation | None = None) -> None:
         self.lookup = lookup
         self.ctx = ctx
+        self.outer = outer
         self._ctes: list[dict[str, LogicalNode]] = []
 
     # -- entry points ---------------------------------------------------------
 
     def bind(self, node: exp.Expression) -> BoundQuery:
+        return BoundQuery(self.query(node))
+
+    def query(self, node: exp.Expression) -> LogicalNode:
         if isinstance(node, exp.Subquery):
-            return self.bind(node.this)
+            return self.query(node.this)
         with_ = node.args.get("with_") or node.args.get("with")
         self._ctes.append({})
         try:
             if with_ is not None:
-                for cte in with_.expressions:
-                    if with_.args.get("recursive"):
-                        raise FeatureNotSupported("WITH RECURSIVE is not supported")
-                    self._ctes[-1][identifier(cte.args["alias"].this)] = self.bind(cte.this).plan
+                self._bind_ctes(with_)
             if isinstance(node, exp.Select):
-                return BoundQuery(self._select(node))
+                return self._select(node)
             if isinstance(node, exp.Values):
-                return BoundQuery(self.values(node.expressions))
+                return self.values(node.expressions)
             if isinstance(node, (exp.Union, exp.Except, exp.Intersect)):
-                raise FeatureNotSupported(f"{type(node).__name__.upper()} is not supported yet")
+                return self._set_operation(node)
             raise FeatureNotSupported(f"statement not supported as a query: {node.sql('postgres')[:60]}")
         finally:
             self._ctes.pop()
@@ -78,12 +90,10 @@ class QueryBinder:
     def values(self, rows: Sequence[exp.Expression], expected: Sequence | None = None) -> LValues:
         """VALUES rows; each column's type is the common type of its cells (or `expected`)."""
         scope = Scope(())
-        binder = ExprBinder(scope, self.ctx, "VALUES")
+        binder = ExprBinder(scope, self.ctx, "VALUES", outer=self.outer)
         cells = [[binder.bind_any(c) for c in (r.expressions if isinstance(r, exp.Tuple) else [r])] for r in rows]
         width = len(cells[0])
         if any(len(r) != width for r in cells):
-            from common.errors import SyntaxError_
-
             raise SyntaxError_("VALUES lists must all be the same length")
         types = []
         for j in range(width):
@@ -97,21 +107,87 @@ class QueryBinder:
         fields = tuple(Field(f"column{j + 1}", types[j]) for j in range(width))
         return LValues(bound, fields)
 
+    def _binder(self, fields: Sequence[Field], clause: str, extras: Extras | None = None) -> ExprBinder:
+        return ExprBinder(Scope(fields), self.ctx, clause, extras=extras, outer=self.outer,
+                          subqueries=self._subquery)
+
+    def _subquery(self, node: exp.Expression, correlation: Correlation) -> LogicalNode:
+        inner = QueryBinder(self.lookup, self.ctx, correlation)
+        inner._ctes = self._ctes
+        return inner.query(node)
+
+    # -- WITH, UNION ----------------------------------------------------------------
+
+    def _bind_ctes(self, with_: exp.Expression) -> None:
+        recursive = bool(with_.args.get("recursive"))
+        for cte in with_.expressions:
+            alias = cte.args["alias"]
+            name = identifier(alias.this)
+            columns = _column_aliases(alias)
+            body = cte.this
+            if recursive and isinstance(body, exp.Union) and _mentions(body.expression, name):
+                self._ctes[-1][name] = self._recursive_cte(name, columns, body)
+            else:
+                self._ctes[-1][name] = _requalify(self.query(body), name, columns)
+
+    def _recursive_cte(self, name: str, columns: list[str] | None, body: exp.Union) -> LogicalNode:
+        """WITH RECURSIVE name AS (anchor UNION [ALL] recursive term reading name)."""
+        anchor = _requalify(self.query(body.this), name, columns)
+        fields = tuple(Field(f.name, f.type, name) for f in anchor.fields)
+        work_table = self.ctx.new_id()
+        self._ctes[-1][name] = LWorkTable(work_table, fields)
+        recursive = self.query(body.expression)
+        if len(recursive.fields) != len(fields):
+            raise SyntaxError_("each UNION query must have the same number of columns")
+        recursive = _cast_columns(recursive, [f.type for f in fields])
+        return LRecursiveUnion(anchor, recursive, work_table, bool(body.args.get("distinct")), fields)
+
+    def _set_operation(self, node: exp.Expression) -> LogicalNode:
+        if not isinstance(node, exp.Union):
+            raise FeatureNotSupported(f"{type(node).__name__.upper()} is not supported yet")
+        left, right = self.query(node.this), self.query(node.expression)
+        if len(left.fields) != len(right.fields):
+            raise SyntaxError_("each UNION query must have the same number of columns")
+        types = [functions.common_type([a.type, b.type], "UNION") for a, b in zip(left.fields, right.fields)]
+        fields = tuple(Field(f.name, t) for f, t in zip(left.fields, types))
+        plan: LogicalNode = LUnion((_cast_columns(left, types), _cast_columns(right, types)), fields)
+        if node.args.get("distinct"):
+            plan = LAgg(plan, tuple(range(len(fields))), (), fields)
+        order = node.args.get("order")
+        if order is not None:
+            keys = [SortKey(self._union_order_target(o.this, list(fields)), bool(o.args.get("desc")),
+                            bool(o.args.get("nulls_first"))) for o in order.expressions]
+            plan = LSort(plan, tuple(keys))
+        return self._limit(node, plan)
+
+    def _union_order_target(self, node: exp.Expression, fields: list[Field]) -> int:
+        idx = self._order_target(node, fields)
+        if idx is None:
+            raise FeatureNotSupported("ORDER BY of a UNION must name or number an output column")
+        return idx
+
     # -- SELECT ----------------------------------------------------------------------
 
     def _select(self, sel: exp.Select) -> LogicalNode:
         plan = self._from(sel)
         where = sel.args.get("where")
         if where is not None:
-            plan = LFilter(plan, ExprBinder(Scope(plan.fields), self.ctx, "WHERE").bind_predicate(where.this))
+            plan = self._where(plan, where.this)
         items = self._expand_stars(sel.expressions, plan.fields)
-        has_agg = bool(sel.args.get("group")) or any(_has_agg(e) for e in items) or (
+        has_aggregate = bool(sel.args.get("group")) or any(has_agg(e) for e in items) or (
             sel.args.get("having") is not None)
-        if has_agg:
+        order_binder: ExprBinder
+        if has_aggregate:
             plan, scope_binder = self._aggregate(sel, plan, items)
+            exprs = [scope_binder.bind(_unalias(e)) for e in items]
+            order_binder = scope_binder
         else:
-            scope_binder = ExprBinder(Scope(plan.fields), self.ctx, "SELECT")
-        exprs = [scope_binder.bind(_unalias(e)) for e in items]
+            extras = Extras(len(plan.fields), apply=True, srf=True, window=True)
+            scope_binder = self._binder(plan.fields, "SELECT", extras)
+            exprs = [scope_binder.bind(_unalias(e)) for e in items]
+            order_binder = self._binder(plan.fields, "ORDER BY")
+            if extras:
+                plan = extras.build(plan)
         fields = [Field(_output_name(e), x.type) for e, x in zip(items, exprs)]
         pre_project = plan
         plan = LProject(plan, tuple(exprs), tuple(fields))
@@ -121,8 +197,16 @@ class QueryBinder:
             plan = LAgg(plan, tuple(range(len(fields))), (), tuple(fields))
         order = sel.args.get("order")
         if order is not None:
-            plan = self._order(order, plan, pre_project, scope_binder, distinct=sel.args.get("distinct") is not None)
+            plan = self._order(order, plan, pre_project, order_binder, distinct=sel.args.get("distinct") is not None)
         return self._limit(sel, plan)
+
+    def _where(self, plan: LogicalNode, predicate: exp.Expression) -> LogicalNode:
+        extras = Extras(len(plan.fields), apply=True)
+        bound = self._binder(plan.fields, "WHERE", extras).bind_predicate(predicate)
+        if not extras:
+            return LFilter(plan, bound)
+        filtered = LFilter(extras.build(plan), bound)
+        return LProject(filtered, tuple(InputRef(i, f.type) for i, f in enumerate(plan.fields)), plan.fields)
 
     def _from(self, sel: exp.Select) -> LogicalNode:
         from_ = sel.args.get("from_") or sel.args.get("from")
@@ -136,27 +220,38 @@ class QueryBinder:
         return plan
 
     def _relation(self, node: exp.Expression) -> LogicalNode:
+        if isinstance(node, exp.Table) and isinstance(node.this, (exp.Func, exp.Unnest)):
+            ordinality = bool(node.args.get("ordinality")) or bool(node.this.args.get("offset"))
+            return table_function(node.this, node.args.get("alias"), ordinality, self.ctx,  # type: ignore[arg-type]
+                                  self.outer)
+        if isinstance(node, exp.Unnest):
+            return table_function(node, node.args.get("alias"), bool(node.args.get("offset")), self.ctx, self.outer)
         if isinstance(node, exp.Table):
             name = identifier(node.this)
             schema = identifier(node.args.get("db")) or None
+            catalog = identifier(node.args.get("catalog")) or None
+            if catalog is not None and catalog != self.ctx_database():
+                raise FeatureNotSupported(f"cross-database references are not implemented: {catalog}.{schema}.{name}")
             alias = identifier(node.args["alias"].this) if node.args.get("alias") else name
             cte = self._cte(name) if schema is None else None
             if cte is not None:
-                return _requalify(cte, alias)
+                return _requalify(cte, alias, _column_aliases(node.args.get("alias")))
             rel = self.lookup(name, schema)
             if rel is None:
                 raise UndefinedTable(f'relation "{name if schema is None else schema + "." + name}" does not exist')
+            if rel.kind is RelationKind.SYSTEM:
+                scan = system_scan(rel, alias, self.ctx)
+                columns = _column_aliases(node.args.get("alias"))
+                return _requalify(scan, alias, columns) if columns else scan
             fields = tuple(Field(c.name, c.type, alias, c.hidden) for c in rel.columns)
             return LScan(rel, fields)
         if isinstance(node, exp.Subquery):
             alias_node = node.args.get("alias")
             if alias_node is None:
-                from common.errors import SyntaxError_
-
                 raise SyntaxError_("subquery in FROM must have an alias")
-            inner = QueryBinder(self.lookup, self.ctx)
+            inner = QueryBinder(self.lookup, self.ctx, self.outer)
             inner._ctes = self._ctes
-            plan = inner.bind(node.this).plan
+            plan = inner.query(node.this)
             return _requalify(plan, identifier(alias_node.this), _column_aliases(alias_node))
         if isinstance(node, exp.Values):
             alias_node = node.args.get("alias")
@@ -164,6 +259,9 @@ class QueryBinder:
             return _requalify(plan, identifier(alias_node.this) if alias_node else "*VALUES*",
                               _column_aliases(alias_node) if alias_node else None)
         raise FeatureNotSupported(f"FROM item not supported: {node.sql('postgres')[:60]}")
+
+    def ctx_database(self) -> str:
+        return self.ctx.session.database if self.ctx.session is not None else "dev"
 
     def _cte(self, name: str) -> LogicalNode | None:
         for scope in reversed(self._ctes):
@@ -179,7 +277,7 @@ class QueryBinder:
             raise FeatureNotSupported("NATURAL JOIN is not supported yet")
         jt = {"LEFT": JoinType.LEFT, "RIGHT": JoinType.RIGHT, "FULL": JoinType.FULL}.get(side, JoinType.INNER)
         scope = Scope(left.fields + right.fields)
-        binder = ExprBinder(scope, self.ctx, "JOIN/ON")
+        binder = ExprBinder(scope, self.ctx, "JOIN/ON", outer=self.outer)
         condition: Expr | None = None
         if join.args.get("on") is not None:
             condition = binder.bind_predicate(join.args["on"])
@@ -195,8 +293,6 @@ class QueryBinder:
             for c in conds[1:]:
                 condition = binder.call("and", [condition, c])
         elif kind != "CROSS" and jt is not JoinType.INNER:
-            from common.errors import SyntaxError_
-
             raise SyntaxError_(f"{side} JOIN requires an ON or USING clause")
         if condition is None:
             jt = JoinType.CROSS if jt is JoinType.INNER else jt
@@ -223,27 +319,27 @@ class QueryBinder:
                    ) -> tuple[LogicalNode, ExprBinder]:
         in_scope = Scope(plan.fields)
         group_nodes = list(sel.args["group"].expressions) if sel.args.get("group") else []
-        group_binder = ExprBinder(in_scope, self.ctx, "GROUP BY")
+        group_binder = ExprBinder(in_scope, self.ctx, "GROUP BY", outer=self.outer)
         group_exprs: list[Expr] = []
         for g in group_nodes:
             target = self._group_target(g, items, plan.fields)
             e = group_binder.bind(target)
             if e not in group_exprs:
                 group_exprs.append(e)
-        collector = _AggCollector(in_scope, self.ctx)
-        pre_binder = ExprBinder(in_scope, self.ctx, "SELECT", agg=collector.add)
+        collector = AggCollector(in_scope, self.ctx, self.outer)
+        pre_binder = ExprBinder(in_scope, self.ctx, "SELECT", agg=collector.add, outer=self.outer)
         projection = group_exprs + collector.inputs
         k = len(group_exprs)
         # Bind every agg first so the pre-aggregation projection is complete.
         bound_items = [pre_binder.bind(_unalias(e)) for e in items]
         having = sel.args.get("having")
-        having_expr = ExprBinder(in_scope, self.ctx, "HAVING", agg=collector.add).bind_predicate(having.this) \
-            if having is not None else None
+        having_expr = ExprBinder(in_scope, self.ctx, "HAVING", agg=collector.add, outer=self.outer).bind_predicate(
+            having.this) if having is not None else None
         order = sel.args.get("order")
         order_exprs = []
         if order is not None:
             for o in order.expressions:
-                if _has_agg(o.this):
+                if has_agg(o.this):
                     order_exprs.append(pre_binder.bind(o.this))
         projection = group_exprs + collector.inputs
         group_fields = [Field(_expr_name(e, in_scope), e.type) for e in group_exprs]
@@ -251,11 +347,11 @@ class QueryBinder:
         aggs = tuple(collector.calls(k))
         agg_fields = tuple(group_fields) + tuple(Field(a.kind.value, a.type) for a in aggs)
         agg_plan: LogicalNode = LAgg(pre, tuple(range(k)), aggs, agg_fields)
-        rewriter = _PostAgg(group_exprs, in_scope)
+        rewriter = PostAgg(group_exprs, in_scope)
         if having_expr is not None:
             agg_plan = LFilter(agg_plan, rewriter.rewrite(having_expr))
         del bound_items, order_exprs
-        return agg_plan, _RewritingBinder(in_scope, self.ctx, collector, rewriter)
+        return agg_plan, RewritingBinder(in_scope, self.ctx, collector, rewriter, self.outer)
 
     def _group_target(self, g: exp.Expression, items: list[exp.Expression], fields: Sequence[Field]) -> exp.Expression:
         if isinstance(g, exp.Literal) and not g.is_string:
@@ -318,7 +414,7 @@ class QueryBinder:
                 return matches[0]
         return None
 
-    def _limit(self, sel: exp.Select, plan: LogicalNode) -> LogicalNode:
+    def _limit(self, sel: exp.Expression, plan: LogicalNode) -> LogicalNode:
         limit_node = sel.args.get("limit")
         offset_node = sel.args.get("offset")
         if limit_node is None and offset_node is None:
@@ -333,99 +429,6 @@ class QueryBinder:
         return LLimit(plan, limit, offset)
 
 
-class _AggCollector:
-    """Collects the aggregate calls of a query; their arguments become pre-aggregation columns."""
-
-    def __init__(self, scope: Scope, ctx: BindContext) -> None:
-        self.scope = scope
-        self.ctx = ctx
-        self.inputs: list[Expr] = []
-        self._calls: list[tuple[AggKind, tuple[int, ...], bool, Expr | None]] = []
-        self._types: list = []
-
-    def add(self, node: exp.Expression) -> Expr:
-        name = AGG_CLASSES[type(node)]
-        arg = node.this
-        distinct = False
-        if isinstance(arg, exp.Distinct):
-            distinct = True
-            if len(arg.expressions) != 1:
-                raise FeatureNotSupported("aggregates over several DISTINCT expressions are not supported")
-            arg = arg.expressions[0]
-        binder = ExprBinder(self.scope, self.ctx, "aggregate function calls")
-        args: tuple[int, ...]
-        arg_types: tuple[DataType, ...]
-        if name == "count" and (arg is None or isinstance(arg, exp.Star)):
-            kind, args, arg_types = AggKind.COUNT_STAR, (), ()
-        else:
-            if _has_agg(arg):
-                raise GroupingError("aggregate function calls cannot be nested")
-            e = binder.bind(arg)
-            kind = AggKind(name)
-            if kind in (AggKind.SUM, AggKind.AVG) and not (e.type.is_numeric or e.type.name.value == "interval"):
-                from common.errors import UndefinedFunction
-
-                raise UndefinedFunction(f"function {name}({e.type}) does not exist",
-                                        hint="No function matches the given name and argument types.")
-            if e not in self.inputs:
-                self.inputs.append(e)
-            args, arg_types = (self.inputs.index(e),), (e.type,)
-        ret = agg_return_type(kind, arg_types[0] if arg_types else None)
-        key = (kind, args, distinct, None)
-        if key not in self._calls:
-            self._calls.append(key)
-            self._types.append((arg_types, ret))
-        i = self._calls.index(key)
-        return InputRef(-(i + 1), ret)  # a placeholder; _PostAgg maps it onto the agg's output
-
-    def calls(self, num_groups: int) -> list[AggCall]:
-        return [AggCall(kind, tuple(num_groups + a for a in args), arg_types, ret, distinct)
-                for (kind, args, distinct, _), (arg_types, ret) in zip(self._calls, self._types)]
-
-
-class _PostAgg:
-    """Rewrites an expression bound over the aggregation's input onto the aggregation's output."""
-
-    def __init__(self, group_exprs: list[Expr], scope: Scope) -> None:
-        self.group_exprs = group_exprs
-        self.scope = scope
-
-    def rewrite(self, e: Expr) -> Expr:
-        if e in self.group_exprs:
-            return InputRef(self.group_exprs.index(e), e.type)
-        if isinstance(e, InputRef):
-            if e.index < 0:
-                return InputRef(len(self.group_exprs) + (-e.index - 1), e.type)
-            f = self.scope.fields[e.index]
-            name = f"{f.qualifier}.{f.name}" if f.qualifier else f.name
-            raise GroupingError(f'column "{name}" must appear in the GROUP BY clause or be used in an aggregate function')
-        if isinstance(e, FuncCall):
-            return FuncCall(e.func, tuple(self.rewrite(a) for a in e.args), e.type)
-        if isinstance(e, Cast):
-            return Cast(self.rewrite(e.arg), e.type)
-        if isinstance(e, Case):
-            return Case(tuple((self.rewrite(c), self.rewrite(r)) for c, r in e.branches),
-                        None if e.default is None else self.rewrite(e.default), e.type)
-        return e
-
-
-class _RewritingBinder(ExprBinder):
-    """Binds select-list and ORDER BY expressions of an aggregating query onto the agg output."""
-
-    def __init__(self, scope: Scope, ctx: BindContext, collector: _AggCollector, rewriter: _PostAgg) -> None:
-        super().__init__(scope, ctx, "SELECT", agg=collector.add)
-        self._rewriter = rewriter
-
-    def bind(self, node: exp.Expression, expected=None) -> Expr:  # type: ignore[no-untyped-def]
-        return self._rewriter.rewrite(super().bind(node, expected))
-
-
-def _has_agg(node: exp.Expression | None) -> bool:
-    if node is None:
-        return False
-    return any(type(n) in AGG_CLASSES for n in node.walk())
-
-
 def _unalias(e: exp.Expression) -> exp.Expression:
     return e.this if isinstance(e, exp.Alias) else e
 
@@ -434,39 +437,6 @@ def _column_node(f: Field) -> exp.Expression:
     ident = exp.Identifier(this=f.name, quoted=True)
     table = exp.Identifier(this=f.qualifier, quoted=True) if f.qualifier else None
     return exp.Column(this=ident, table=table)
-
-
-def _output_name(e: exp.Expression) -> str:
-    if isinstance(e, exp.Alias):
-        return identifier(e.args["alias"])
-    if isinstance(e, exp.Column):
-        return identifier(e.this)
-    if isinstance(e, (exp.Cast, exp.TryCast)):
-        inner = _output_name(e.this)
-        return inner if inner != "?column?" else e.args["to"].sql("postgres").lower().split("(")[0]
-    if isinstance(e, exp.Paren):
-        return _output_name(e.this)
-    if type(e) in AGG_CLASSES:
-        return AGG_CLASSES[type(e)]
-    if isinstance(e, exp.Anonymous):
-        return e.name.lower()
-    if isinstance(e, exp.Case):
-        return "case"
-    if isinstance(e, exp.Coalesce):
-        return "coalesce"
-    if isinstance(e, exp.Extract):
-        return "extract"
-    if isinstance(e, exp.Substring):
-        return "substring"
-    if isinstance(e, exp.Trim):
-        return "btrim"
-    if isinstance(e, exp.StrPosition):
-        return "position"
-    if isinstance(e, exp.CurrentTimestamp):
-        return "current_timestamp"
-    if isinstance(e, exp.CurrentDate):
-        return "current_date"
-    return "?column?"
 
 
 def _expr_name(e: Expr, scope: Scope) -> str:
@@ -487,3 +457,19 @@ def _requalify(plan: LogicalNode, alias: str, names: list[str] | None = None) ->
     new = tuple(Field(names[i] if names and i < len(names) else f.name, f.type, alias, f.hidden)
                 for i, f in enumerate(fields))
     return LProject(plan, tuple(InputRef(i, f.type) for i, f in enumerate(fields)), new)
+
+
+def _mentions(node: exp.Expression, name: str) -> bool:
+    """Whether a query reads the relation `name` (a recursive CTE's recursive term reads itself)."""
+    return any(isinstance(t, exp.Table) and identifier(t.this) == name and not t.args.get("db")
+               for t in node.find_all(exp.Table))
+
+
+def _cast_columns(plan: LogicalNode, types: Sequence) -> LogicalNode:
+    """`plan` with each column cast to `types` (the common types of a UNION's inputs)."""
+    fields = plan.fields
+    if all(f.type == t for f, t in zip(fields, types)):
+        return plan
+    exprs = tuple(InputRef(i, f.type) if f.type == t else Cast(InputRef(i, f.type), t)
+                  for i, (f, t) in enumerate(zip(fields, types)))
+    return LProject(plan, exprs, tuple(Field(f.name, t, f.qualifier, f.hidden) for f, t in zip(fields, types)))

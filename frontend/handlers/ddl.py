@@ -17,8 +17,10 @@ from common.errors import (
     DuplicateColumn,
     DuplicateTable,
     FeatureNotSupported,
+    InvalidParameterValue,
     InvalidTableDefinition,
     UndefinedColumn,
+    UndefinedTable,
     WrongObjectType,
 )
 from common.expr import Expr, FuncCall
@@ -32,6 +34,7 @@ from frontend.planner.fragmenter import build_fragment_graph
 from frontend.planner.logical import LFilter, LJoin, LogicalNode, LProject, children
 from frontend.planner.optimizer import optimize
 from frontend.planner.stream import StreamPlanner
+from frontend.sql.dialect import AlterParallelism
 
 if TYPE_CHECKING:
     from frontend.session import Session
@@ -196,3 +199,21 @@ async def drop(session: Session, tree: exp.Drop) -> QueryResult:
         notices += await session.meta.drop_relation(identifier(t.this), rkind, if_exists=bool(tree.args.get("exists")),
                                                     cascade=bool(tree.args.get("cascade")))
     return QueryResult(tag, notices=notices)
+
+
+async def alter_parallelism(session: Session, tree: AlterParallelism) -> QueryResult:
+    """Rescale a table or view online; its state stays where it is, only vnode ownership moves."""
+    name = tree.name
+    kind = RelationKind.TABLE if tree.args["kind"] == "table" else RelationKind.MATERIALIZED_VIEW
+    rel = session.lookup(name, None)
+    if rel is None:
+        raise UndefinedTable(f'relation "{name}" does not exist')
+    if rel.kind is not kind:
+        raise WrongObjectType(f'"{name}" is not a {kind.value}',
+                              hint=f"Use ALTER {rel.kind.value.upper()} to change a {rel.kind.value}.")
+    value = tree.args.get("parallelism")
+    parallelism = int(value) if value is not None else None
+    if parallelism is not None and parallelism < 1:
+        raise InvalidParameterValue("parallelism must be at least 1")
+    await session.meta.alter_parallelism(name, parallelism)
+    return QueryResult(f"ALTER {'TABLE' if kind is RelationKind.TABLE else 'MATERIALIZED VIEW'}")

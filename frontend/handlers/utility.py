@@ -1,4 +1,4 @@
-"""Session and introspection statements: SET, RESET, SHOW, DESCRIBE, FLUSH, transactions, DISCARD."""
+"""Session and introspection statements: SET, RESET, SHOW, DESCRIBE, FLUSH, DISCARD, UNLISTEN."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import pyarrow as pa
 from sqlglot import exp
 
 from common.catalog import RelationKind
-from common.errors import FeatureNotSupported, UndefinedTable
+from common.errors import ActiveSqlTransaction, FeatureNotSupported, UndefinedTable
 from common.types import VARCHAR
 from frontend.binder.expr import identifier
+from frontend.handlers.cursor import close_all
 from frontend.pgwire.session_api import QueryResult, ResultColumn
-from frontend.sql.dialect import Deallocate, Discard, Reset, SetVariable, Show, TransactionControl
+from frontend.sql.commands import Listen
+from frontend.sql.dialect import Discard, Reset, SetVariable, Show
 
 if TYPE_CHECKING:
     from frontend.session import Session
@@ -53,14 +55,21 @@ async def show(session: Session, tree: Show) -> QueryResult:
         return text_result("SHOW", ["Name"], [[r.name] for r in session.relations(RelationKind.MATERIALIZED_VIEW)])
     if what == "all":
         return text_result("SHOW", ["Name", "Setting", "Description"], session.vars.all())
-    if what == "transaction isolation level":
-        return text_result("SHOW", ["transaction_isolation"], [[session.vars.get("transaction_isolation")]])
+    if what == "jobs":  # issue 4: streaming jobs being created (frontend.handlers.query.show_jobs)
+        from frontend.handlers.query import show_jobs
+
+        return await show_jobs(session)
+    if what in ("transaction isolation level", "transaction_isolation"):
+        level = session.txn.isolation if session.txn else session.vars.get("default_transaction_isolation")
+        return text_result("SHOW", ["transaction_isolation"], [[level]])
+    if what == "transaction_read_only":
+        return text_result("SHOW", ["transaction_read_only"], [["on" if session.read_only() else "off"]])
     if " " in what:
         raise FeatureNotSupported(f"SHOW {what.upper()} is not supported")
     from frontend.session_vars import canonical
 
     name = canonical(what)
-    return text_result("SHOW", [name.lower() if what.lower() == name.lower() else what], [[session.vars.get(name)]])
+    return text_result("SHOW", [name], [[session.vars.get(name)]])  # headed by the canonical name, as PostgreSQL
 
 
 async def describe(session: Session, tree: exp.Describe) -> QueryResult:
@@ -80,38 +89,25 @@ async def flush(session: Session) -> QueryResult:
     return QueryResult("FLUSH")
 
 
-async def transaction(session: Session, tree: TransactionControl) -> QueryResult:
-    kind = tree.name
-    notices: list[str] = []
-    if kind == "begin":
-        if session.in_transaction:
-            notices.append("there is already a transaction in progress")
-        session.begin(str(tree.args.get("modes") or ""))
-        return QueryResult("BEGIN", notices=notices)
-    if kind in ("commit", "rollback"):
-        if not session.in_transaction:
-            notices.append("there is no transaction in progress")
-        session.end_transaction()
-        return QueryResult("COMMIT" if kind == "commit" else "ROLLBACK", notices=notices)
-    if kind in ("set_transaction", "set_session_characteristics"):
-        return QueryResult("SET")
-    if kind in ("savepoint", "release", "rollback_to"):
-        if not session.in_transaction:
-            from common.errors import InvalidTransactionState
-
-            raise InvalidTransactionState(f"{kind.replace('_', ' ').upper()} can only be used in transaction blocks")
-        return QueryResult({"savepoint": "SAVEPOINT", "release": "RELEASE", "rollback_to": "ROLLBACK"}[kind])
-    raise FeatureNotSupported(f"{kind} is not supported")
-
-
 async def discard(session: Session, tree: Discard) -> QueryResult:
     what = tree.name
-    if what in ("all", "plans", "sequences", "temp", "temporary"):
-        if what == "all":
-            session.vars.reset_all()
+    if what == "all":
+        # What a connection pool sends before handing a connection to someone else.
+        if session.txn is not None:
+            raise ActiveSqlTransaction("DISCARD ALL cannot run inside a transaction block")
+        session.vars.reset_all()
+        await close_all(session)
+        for name in [k for k in session.statements if k]:
+            del session.statements[name]
+        return QueryResult("DISCARD ALL")
+    if what in ("plans", "sequences", "temp", "temporary"):
         return QueryResult(f"DISCARD {what.upper() if what != 'temporary' else 'TEMP'}")
     raise FeatureNotSupported(f"DISCARD {what} is not supported")
 
 
-async def deallocate(session: Session, tree: Deallocate) -> QueryResult:
-    return QueryResult("DEALLOCATE ALL" if tree.name.lower() == "all" else "DEALLOCATE")
+async def listen(session: Session, tree: Listen) -> QueryResult:
+    """UNLISTEN is accepted (pools send UNLISTEN *); there are no notifications to listen for."""
+    verb = tree.name
+    if verb == "unlisten":
+        return QueryResult("UNLISTEN")
+    raise FeatureNotSupported(f"{verb.upper()} is not supported")

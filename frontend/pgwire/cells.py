@@ -103,3 +103,32 @@ def assemble_data_rows(columns: Sequence[ColumnCells], nrows: int) -> bytes:
         _scatter(out, pos + 4, size, cells.payload)
         pos = pos + 4 + size
     return out.tobytes()
+
+
+def concat_cells(parts: Sequence[ColumnCells], valid: np.ndarray | None) -> ColumnCells:
+    """Cells whose bytes are, row by row, the bytes of each part's cell one after another.
+
+    A NULL cell of a part contributes nothing; rows where `valid` is False
+    come out NULL.
+    """
+    if not parts:
+        raise ValueError("concat_cells needs at least one part")
+    n = len(parts[0].lengths)
+    sizes = [np.maximum(p.lengths, 0) for p in parts]
+    total = np.zeros(n, np.int64)
+    for size in sizes:
+        total += size
+    if valid is not None:
+        total = np.where(valid, total, 0)
+        sizes = [np.where(valid, s, 0) for s in sizes]
+    out = np.empty(int(total.sum()), np.uint8)
+    pos = np.cumsum(total) - total
+    for part, size in zip(parts, sizes):
+        payload = part.payload
+        if valid is not None and not valid.all():
+            keep = np.repeat(valid, np.maximum(part.lengths, 0))
+            payload = payload[keep]
+        _scatter(out, pos, size, payload)
+        pos = pos + size
+    lengths = total if valid is None else np.where(valid, total, -1)
+    return ColumnCells(lengths.astype(np.int64), out)

@@ -9,6 +9,12 @@ by exactly one ReadyForQuery carrying the session's transaction status;
 portals are dropped at Sync outside a transaction block; an ErrorResponse is
 flushed at once, so a client waiting after Flush sees it; a FATAL error ends
 the connection after its ErrorResponse.
+
+Names are shared with SQL as PostgreSQL shares them: named statements live
+in the session (EXECUTE and DEALLOCATE reach them), a cursor DECLAREd in SQL
+can be described and closed as a portal, and FETCH and MOVE can read a bound
+portal. A COPY statement switches the connection into the COPY sub-protocol
+(copy.py) until the copy ends.
 """
 
 from __future__ import annotations
@@ -28,6 +34,14 @@ from common.errors import (
 )
 from common.types import BY_OID, VARCHAR, DataType
 from frontend.pgwire import backend
+from frontend.pgwire.copy import (
+    COPY_DONE,
+    client_copy_data,
+    copy_data,
+    copy_data_messages,
+    copy_in_response,
+    copy_out_response,
+)
 from frontend.pgwire.framing import Limits, read_message
 from frontend.pgwire.messages import (
     EXTENDED_TYPES,
@@ -49,7 +63,7 @@ from frontend.pgwire.messages import (
     decode,
 )
 from frontend.pgwire.portal import EMPTY_QUERY, Portal
-from frontend.pgwire.session_api import PreparedStatement, QueryResult, Session
+from frontend.pgwire.session_api import CopyIn, CopyOut, PreparedStatement, QueryResult, Session
 from frontend.pgwire.values import check_format_codes, decode_param, encode_rows
 
 logger = logging.getLogger(__name__)
@@ -116,8 +130,10 @@ class Connection:
         self._out = Output(writer)
         self._session = session
         self._limits = limits
-        self._statements: dict[str, PreparedStatement] = {}
+        # The session's dictionary: SQL's EXECUTE and DEALLOCATE share the statements' namespace.
+        self._statements: dict[str, PreparedStatement] = session.statements
         self._portals: dict[str, Portal] = {}
+        session.use_portals(self._portals)
         self._skipping = False
 
     async def run(self) -> None:
@@ -153,6 +169,7 @@ class Connection:
                 await self._fail(InternalError("internal error"), msg_type)
 
     async def _fail(self, err: EddyError, msg_type: int) -> None:
+        self._session.abort_transaction()
         self._out.send(backend.error_response(err))
         if msg_type in EXTENDED_TYPES:
             self._skipping = True
@@ -205,7 +222,8 @@ class Connection:
             result = await self._session.execute(stmt, [])
             portal = Portal(stmt, [], ())
             try:
-                portal.result_formats = (backend.TEXT_FORMAT,) * len(result.columns or ())
+                fmt = backend.BINARY_FORMAT if result.binary else backend.TEXT_FORMAT
+                portal.result_formats = (fmt,) * len(result.columns or ())
                 self._start(portal, result)
                 await self._send_rows(portal, 0, describe=True)
             finally:
@@ -230,7 +248,7 @@ class Connection:
 
     async def _bind(self, msg: Bind) -> None:
         stmt = self._statement(msg.statement)
-        if msg.portal and msg.portal in self._portals:
+        if msg.portal and (msg.portal in self._portals or self._session.cursor(msg.portal) is not None):
             raise DuplicateCursor(f'cursor "{msg.portal}" already exists')
         nparams = len(msg.params)
         param_formats = _expand_formats(msg.param_formats, nparams, (
@@ -247,7 +265,9 @@ class Connection:
             result_formats = _expand_formats(msg.result_formats, ncols, (
                 f"bind message has {len(msg.result_formats)} result formats but query has {ncols} columns"))
         await self._drop_portal(msg.portal)
-        self._portals[msg.portal] = Portal(stmt, params, result_formats)
+        portal = Portal(stmt, params, result_formats)
+        portal.requested_formats = msg.result_formats
+        self._portals[msg.portal] = portal
         self._out.send(backend.BIND_COMPLETE)
 
     def _describe(self, target: Target, name: str) -> None:
@@ -256,6 +276,9 @@ class Connection:
             self._out.send(backend.parameter_description([t.oid for t in stmt.param_types]))
             columns = stmt.columns
             formats = (backend.TEXT_FORMAT,) * len(columns or ())
+        elif name not in self._portals and (cursor := self._session.cursor(name)) is not None:
+            columns = cursor.columns
+            formats = (backend.BINARY_FORMAT if cursor.binary else backend.TEXT_FORMAT,) * len(columns)
         else:
             portal = self._portal(name)
             columns = portal.statement.columns
@@ -277,8 +300,10 @@ class Connection:
     async def _close(self, target: Target, name: str) -> None:
         if target is Target.STATEMENT:
             self._statements.pop(name, None)
-        else:
+        elif name in self._portals:
             await self._drop_portal(name)
+        else:
+            await self._session.close_cursor(name)
         self._out.send(backend.CLOSE_COMPLETE)
 
     async def _sync(self) -> None:
@@ -299,12 +324,21 @@ class Connection:
         """Up to `max_rows` rows (0: all), then CommandComplete, or PortalSuspended if the limit was hit."""
         result = portal.result
         assert result is not None
+        if result.copy_in is not None:
+            await self._copy_in(result.copy_in)
+            return
+        if result.copy_out is not None:
+            await self._copy_out(result.copy_out)
+            return
         if result.columns is None:
             self._out.send(backend.command_complete(backend.command_tag(result.command, result.row_count or 0)))
             return
         columns = result.columns
         if len(columns) != len(portal.result_formats):
-            raise InternalError("internal error", detail="result columns differ from the prepared statement's")
+            if portal.statement.columns is not None or len(portal.requested_formats) > 1:
+                raise InternalError("internal error", detail="result columns differ from the prepared statement's")
+            # A statement whose rows were unknown at Parse: one format code (or none) still says what to send.
+            portal.result_formats = _expand_formats(portal.requested_formats, len(columns), "")
         if describe:
             self._out.send(backend.row_description(columns, portal.result_formats))
         types = [c.type for c in columns]
@@ -323,6 +357,29 @@ class Connection:
             self._out.send(backend.PORTAL_SUSPENDED)
         else:
             self._out.send(backend.command_complete(backend.command_tag(result.command, sent)))
+
+    # -- COPY ------------------------------------------------------------
+
+    async def _copy_in(self, copy: CopyIn) -> None:
+        self._out.send(copy_in_response(copy.columns, copy.binary))
+        await self._out.flush()
+        data = client_copy_data(self._reader, self._limits)
+        rows = await copy.load(data)
+        async for _ in data:
+            pass  # whatever the loader left, up to CopyDone
+        self._out.send(backend.command_complete(backend.command_tag("COPY", rows)))
+
+    async def _copy_out(self, copy: CopyOut) -> None:
+        self._out.send(copy_out_response(copy.columns, copy.binary))
+        if copy.header is not None:
+            self._out.send(copy_data(copy.header))
+        rows = 0
+        async for batch in copy.rows:
+            self._out.send(copy_data_messages(batch))
+            rows += len(batch)
+            await self._out.flush_if_full()
+        self._out.send(COPY_DONE)
+        self._out.send(backend.command_complete(backend.command_tag("COPY", rows)))
 
     # -- names -----------------------------------------------------------
 

@@ -26,6 +26,8 @@ class Portal:
         self.statement = statement
         self.params = params
         self.result_formats = result_formats
+        self.requested_formats: tuple[int, ...] = ()
+        """The result format codes as Bind sent them."""
         self.result: QueryResult | None = None
         self._pending: pa.RecordBatch | None = None
         self._exhausted = False

@@ -9,9 +9,9 @@ the wire layer reports it as XX000 without a traceback.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -29,6 +29,35 @@ class ResultColumn:
     column_attnum: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class CopyIn:
+    """A COPY FROM STDIN waiting for its data.
+
+    The wire layer sends CopyInResponse for `columns` columns (all text, or
+    all binary), then calls `load` with the payloads of the client's
+    CopyData messages; the iterator ends at CopyDone and raises
+    QueryCanceled (57014) at CopyFail. `load` returns the rows it loaded.
+    """
+
+    columns: int
+    load: Callable[[AsyncIterator[bytes]], Awaitable[int]]
+    binary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CopyOut:
+    """A COPY TO STDOUT: `header` (a CSV header line, if any), then `rows`.
+
+    Each array of `rows` holds complete rows as they go on the wire, one
+    element (its line ending included) per row and per CopyData message.
+    """
+
+    columns: int
+    rows: AsyncIterator[pa.Array]
+    header: bytes | None = None
+    binary: bool = False
+
+
 @dataclass
 class QueryResult:
     """The outcome of one statement.
@@ -37,7 +66,9 @@ class QueryResult:
     "CREATE TABLE", "SET", ...). For a result with `columns`, `batches`
     yields its rows and the wire layer counts them for the tag; otherwise
     `row_count` is the count the tag reports (INSERT 0 n, UPDATE n, ...).
-    `notices` are sent as NoticeResponse before the rows.
+    `notices` are sent as NoticeResponse before the rows. `binary` asks for
+    the rows in binary in the simple query protocol (FETCH from a BINARY
+    cursor). A COPY answers with `copy_in` or `copy_out` instead of rows.
     """
 
     command: str
@@ -45,6 +76,9 @@ class QueryResult:
     batches: AsyncIterator[pa.RecordBatch] | None = None
     row_count: int | None = None
     notices: list[str] = field(default_factory=list)
+    binary: bool = False
+    copy_in: CopyIn | None = None
+    copy_out: CopyOut | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +93,14 @@ class PreparedStatement:
     param_types: tuple[DataType, ...]
     columns: tuple[ResultColumn, ...] | None
     handle: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class CursorInfo:
+    """What Describe reports for a cursor opened by DECLARE (a portal the client did not bind)."""
+
+    columns: tuple[ResultColumn, ...]
+    binary: bool = False
 
 
 class Session(Protocol):
@@ -98,6 +140,30 @@ class Session(Protocol):
 
     def cancel(self) -> None:
         """Cancel the running statement (a CancelRequest arrived); it fails with 57014."""
+        ...
+
+    def abort_transaction(self) -> None:
+        """An ERROR was reported to the client (from any message: a bad Bind, a failed Parse, ...). As in
+        PostgreSQL, any error fails an open transaction block ('E' until ROLLBACK)."""
+        ...
+
+    @property
+    def statements(self) -> dict[str, PreparedStatement]:
+        """Prepared statements by name: the wire layer keeps Parse's here, so that SQL's EXECUTE and
+        DEALLOCATE see them (one namespace, as in PostgreSQL)."""
+        ...
+
+    def cursor(self, name: str) -> CursorInfo | None:
+        """The cursor DECLAREd under `name`, which Describe and Close may name as a portal."""
+        ...
+
+    async def close_cursor(self, name: str) -> bool:
+        """Close a DECLAREd cursor; False if there is none of that name."""
+        ...
+
+    def use_portals(self, portals: dict[str, Any]) -> None:
+        """The wire layer's portals by name (frontend.pgwire.portal.Portal), which SQL's FETCH, MOVE and
+        CLOSE may name as well (asyncpg moves its portals with MOVE)."""
         ...
 
     async def close(self) -> None: ...

@@ -70,10 +70,16 @@ class StartupRequest:
 class _StreamAuthExchange:
     """An AuthExchange over the connection's streams."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limits: Limits) -> None:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limits: Limits,
+                 tls: bool) -> None:
         self._reader = reader
         self._writer = writer
         self._limits = limits
+        self._tls = tls
+
+    @property
+    def is_tls(self) -> bool:
+        return self._tls
 
     async def send(self, code: int, data: bytes = b"") -> None:
         self._writer.write(backend.authentication(code, data))
@@ -178,7 +184,7 @@ async def _start_session(reader: asyncio.StreamReader, writer: asyncio.StreamWri
         raise InvalidAuthorizationSpecification(
             f'connection for user "{request.user}" requires TLS', hint="Connect with sslmode=require.")
     await config.authenticator.authenticate(request.user, request.database,
-                                            _StreamAuthExchange(reader, writer, config.limits))
+                                            _StreamAuthExchange(reader, writer, config.limits, tls))
     writer.write(backend.authentication(backend.AUTH_OK))
     session = await factory.connect(request.user, request.database, request.options)
     try:

@@ -3,26 +3,42 @@
 from __future__ import annotations
 
 from common.plan import (
+    BatchApply,
+    BatchArrow,
     BatchFilter,
     BatchHashAgg,
     BatchHashJoin,
     BatchLimit,
     BatchNode,
     BatchProject,
+    BatchProjectSet,
+    BatchRecursiveUnion,
     BatchScan,
     BatchSort,
+    BatchTableFunction,
+    BatchUnion,
     BatchValues,
+    BatchWindow,
+    BatchWorkTable,
 )
 from frontend.planner.logical import (
     LAgg,
+    LApply,
     LFilter,
     LJoin,
     LLimit,
     LogicalNode,
     LProject,
+    LProjectSet,
+    LRecursiveUnion,
     LScan,
     LSort,
+    LSystemScan,
+    LTableFunction,
+    LUnion,
     LValues,
+    LWindow,
+    LWorkTable,
     types_of,
 )
 
@@ -47,4 +63,22 @@ def to_batch(node: LogicalNode) -> BatchNode:
         return BatchSort(to_batch(node.input), node.keys, types)
     if isinstance(node, LLimit):
         return BatchLimit(to_batch(node.input), node.limit, node.offset, types)
+    if isinstance(node, LSystemScan):
+        return BatchArrow(node.ipc, types)
+    if isinstance(node, LApply):
+        return BatchApply(to_batch(node.input), to_batch(node.subquery), node.kind, node.params, node.test,
+                          node.guard, types)
+    if isinstance(node, LUnion):
+        return BatchUnion(tuple(to_batch(i) for i in node.inputs), types)
+    if isinstance(node, LRecursiveUnion):
+        return BatchRecursiveUnion(to_batch(node.anchor), to_batch(node.recursive), node.work_table, node.distinct,
+                                   types)
+    if isinstance(node, LWorkTable):
+        return BatchWorkTable(node.work_table, types)
+    if isinstance(node, LTableFunction):
+        return BatchTableFunction(node.function, node.ordinality, types)
+    if isinstance(node, LProjectSet):
+        return BatchProjectSet(to_batch(node.input), node.functions, types)
+    if isinstance(node, LWindow):
+        return BatchWindow(to_batch(node.input), node.calls, types)
     raise TypeError(f"no batch plan for {type(node).__name__}")

@@ -12,7 +12,7 @@ from typing import Union
 
 from common.catalog import Relation
 from common.expr import AggCall, Expr
-from common.plan import JoinType, SortKey
+from common.plan import ApplyKind, JoinType, SetFunction, SortKey, WindowCall
 from common.types import DataType
 
 
@@ -102,7 +102,86 @@ class LLimit:
         return self.input.fields
 
 
-LogicalNode = Union[LScan, LValues, LFilter, LProject, LAgg, LJoin, LSort, LLimit]
+@dataclass(frozen=True, slots=True)
+class LSystemScan:
+    """The rows of a system relation (pg_catalog, information_schema, rw_catalog), built while binding."""
+
+    relation: Relation
+    fields: tuple[Field, ...]
+    ipc: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class LApply:
+    """The input's rows with one more column: a subquery's value for each row (see common.plan.BatchApply).
+
+    `params` bind the subquery's OuterRefs to expressions over the input;
+    `test` is IN's left-hand side; rows where `guard` is not true need no value.
+    """
+
+    input: LogicalNode
+    subquery: LogicalNode
+    kind: ApplyKind
+    params: tuple[tuple[int, Expr], ...]
+    test: Expr | None
+    guard: Expr | None
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LUnion:
+    """UNION ALL of inputs with the same column types (UNION is an LAgg over it)."""
+
+    inputs: tuple[LogicalNode, ...]
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LWorkTable:
+    """Inside a recursive CTE's recursive term: the rows the previous round added."""
+
+    work_table: int
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LRecursiveUnion:
+    anchor: LogicalNode
+    recursive: LogicalNode
+    work_table: int
+    distinct: bool
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LTableFunction:
+    """A set-returning function in FROM; with `ordinality` a last BIGINT column numbers its rows."""
+
+    function: SetFunction
+    ordinality: bool
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LProjectSet:
+    """The input's rows expanded by set-returning functions in a select list: input columns, then one per function."""
+
+    input: LogicalNode
+    functions: tuple[SetFunction, ...]
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LWindow:
+    """Ranking window functions: the input columns, then one per call."""
+
+    input: LogicalNode
+    calls: tuple[WindowCall, ...]
+    fields: tuple[Field, ...]
+
+
+LogicalNode = Union[LScan, LValues, LFilter, LProject, LAgg, LJoin, LSort, LLimit, LSystemScan, LApply, LUnion,
+                    LWorkTable, LRecursiveUnion, LTableFunction, LProjectSet, LWindow]
 
 
 def types_of(node: LogicalNode) -> tuple[DataType, ...]:
@@ -110,19 +189,48 @@ def types_of(node: LogicalNode) -> tuple[DataType, ...]:
 
 
 def children(node: LogicalNode) -> tuple[LogicalNode, ...]:
+    """A node's inputs; an apply's subquery and a recursive union's terms count, so rules rewrite them too."""
     if isinstance(node, LJoin):
         return (node.left, node.right)
-    if isinstance(node, (LScan, LValues)):
+    if isinstance(node, (LScan, LValues, LSystemScan, LWorkTable, LTableFunction)):
         return ()
+    if isinstance(node, LApply):
+        return (node.input, node.subquery)
+    if isinstance(node, LUnion):
+        return node.inputs
+    if isinstance(node, LRecursiveUnion):
+        return (node.anchor, node.recursive)
     return (node.input,)
+
+
+def with_children(node: LogicalNode, kids: list[LogicalNode]) -> LogicalNode:
+    """`node` over new inputs (in the order `children` gives them)."""
+    import dataclasses
+
+    if isinstance(node, LJoin):
+        return dataclasses.replace(node, left=kids[0], right=kids[1])
+    if isinstance(node, LApply):
+        return dataclasses.replace(node, input=kids[0], subquery=kids[1])
+    if isinstance(node, LUnion):
+        return dataclasses.replace(node, inputs=tuple(kids))
+    if isinstance(node, LRecursiveUnion):
+        return dataclasses.replace(node, anchor=kids[0], recursive=kids[1])
+    if not kids:
+        return node
+    return dataclasses.replace(node, input=kids[0])  # type: ignore[call-arg,arg-type]
 
 
 def explain(node: LogicalNode, indent: int = 0) -> str:
     """A readable tree, for EXPLAIN and tests."""
     pad = "  " * indent
     name = type(node).__name__[1:]
-    if isinstance(node, LScan):
+    if isinstance(node, (LScan, LSystemScan)):
         head = f"{name} {node.relation.name}"
+    elif isinstance(node, LApply):
+        head = f"{name} {node.kind.value} params={[p for p, _ in node.params]}"
+    elif isinstance(node, (LTableFunction, LProjectSet)):
+        fns = [node.function] if isinstance(node, LTableFunction) else list(node.functions)
+        head = f"{name} {[f.func for f in fns]}"
     elif isinstance(node, LJoin):
         head = f"{name} {node.kind.value} keys={node.left_keys}={node.right_keys} cond={node.condition is not None}"
     elif isinstance(node, LAgg):

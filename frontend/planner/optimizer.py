@@ -6,15 +6,25 @@ a stage applies its rules bottom-up until nothing changes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
 
 from common import functions
-from common.expr import Cast, Expr, FuncCall, InputRef, input_refs, shift_inputs
+from common.expr import Case, Cast, Expr, FuncCall, InputRef, input_refs, shift_inputs
 from common.plan import JoinType
 from common.types import BOOLEAN
-from frontend.planner.logical import Field, LFilter, LJoin, LogicalNode, LProject, children
+from frontend.planner.logical import (
+    Field,
+    LApply,
+    LFilter,
+    LJoin,
+    LogicalNode,
+    LProject,
+    LProjectSet,
+    children,
+    with_children,
+)
 
 Rule = Callable[[LogicalNode], LogicalNode | None]
 
@@ -76,6 +86,94 @@ def push_join_conjuncts(node: LogicalNode) -> LogicalNode | None:
     lp = LFilter(node.left, conjoin(left)) if left else node.left  # type: ignore[arg-type]
     rp = LFilter(node.right, conjoin(right)) if right else node.right  # type: ignore[arg-type]
     return LJoin(lp, rp, node.kind, conjoin(keep), node.left_keys, node.right_keys)
+
+
+def push_filter_below_outer_join(node: LogicalNode) -> LogicalNode | None:
+    """Conjuncts of a filter over an outer join that read only its preserved side move below the join.
+
+    SELECT * FROM a LEFT JOIN b ON a.x = b.y WHERE a.z = 1  =>  (a WHERE a.z = 1) LEFT JOIN b ON a.x = b.y
+    """
+    if not (isinstance(node, LFilter) and isinstance(node.input, LJoin)
+            and node.input.kind in (JoinType.LEFT, JoinType.RIGHT)):
+        return None
+    j = node.input
+    nl = len(j.left.fields)
+    moved: list[Expr] = []
+    keep: list[Expr] = []
+    for c in conjuncts(node.predicate):
+        refs = input_refs(c)
+        if refs and j.kind is JoinType.LEFT and all(r < nl for r in refs):
+            moved.append(c)
+        elif refs and j.kind is JoinType.RIGHT and all(r >= nl for r in refs):
+            moved.append(shift_inputs(c, {r: r - nl for r in refs}))
+        else:
+            keep.append(c)
+    if not moved:
+        return None
+    if j.kind is JoinType.LEFT:
+        joined = LJoin(LFilter(j.left, conjoin(moved)), j.right, j.kind, j.condition,  # type: ignore[arg-type]
+                       j.left_keys, j.right_keys)
+    else:
+        joined = LJoin(j.left, LFilter(j.right, conjoin(moved)), j.kind, j.condition,  # type: ignore[arg-type]
+                       j.left_keys, j.right_keys)
+    return LFilter(joined, conjoin(keep)) if keep else joined  # type: ignore[arg-type]
+
+
+def push_filter_below_project(node: LogicalNode) -> LogicalNode | None:
+    """A filter over a projection filters the projection's input instead, on the expressions it names.
+
+    SELECT * FROM (SELECT a + 1 AS b FROM t) s WHERE s.b > 2  =>  SELECT a + 1 AS b FROM t WHERE a + 1 > 2
+    """
+    if not (isinstance(node, LFilter) and isinstance(node.input, LProject)):
+        return None
+    project = node.input
+    refs = input_refs(node.predicate)
+    if any(not _pushable(project.exprs[r]) for r in refs):
+        return None
+    predicate = substitute(node.predicate, project.exprs)
+    return LProject(LFilter(project.input, predicate), project.exprs, project.fields)
+
+
+def push_filter_below_apply(node: LogicalNode) -> LogicalNode | None:
+    """Conjuncts not reading a subquery's value filter the apply's input: fewer rows run the subquery."""
+    if not (isinstance(node, LFilter) and isinstance(node.input, (LApply, LProjectSet))):
+        return None
+    below = node.input
+    width = len(below.input.fields)
+    moved: list[Expr] = []
+    keep: list[Expr] = []
+    for c in conjuncts(node.predicate):
+        refs = input_refs(c)
+        (moved if refs and all(r < width for r in refs) else keep).append(c)
+    if not moved:
+        return None
+    pushed = dataclasses.replace(below, input=LFilter(below.input, conjoin(moved)))  # type: ignore[arg-type]
+    return LFilter(pushed, conjoin(keep)) if keep else pushed  # type: ignore[arg-type]
+
+
+def _pushable(e: Expr) -> bool:
+    """Whether a projected expression may be evaluated below the projection, in a filter."""
+    if isinstance(e, FuncCall):
+        return functions.is_deterministic(e.func) and all(_pushable(a) for a in e.args)
+    if isinstance(e, Cast):
+        return _pushable(e.arg)
+    if isinstance(e, Case):
+        return all(_pushable(x) for b in e.branches for x in b) and (e.default is None or _pushable(e.default))
+    return True
+
+
+def substitute(e: Expr, exprs: tuple[Expr, ...]) -> Expr:
+    """`e` with each InputRef i replaced by exprs[i]."""
+    if isinstance(e, InputRef):
+        return exprs[e.index]
+    if isinstance(e, FuncCall):
+        return FuncCall(e.func, tuple(substitute(a, exprs) for a in e.args), e.type)
+    if isinstance(e, Cast):
+        return Cast(substitute(e.arg, exprs), e.type)
+    if isinstance(e, Case):
+        return Case(tuple((substitute(c, exprs), substitute(r, exprs)) for c, r in e.branches),
+                    None if e.default is None else substitute(e.default, exprs), e.type)
+    return e
 
 
 def extract_equi_keys(node: LogicalNode) -> LogicalNode | None:
@@ -160,19 +258,14 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("predicate pushdown", (merge_filters, filter_into_inner_join, push_join_conjuncts)),
+    Stage("predicate pushdown", (merge_filters, filter_into_inner_join, push_join_conjuncts,
+                                 push_filter_below_outer_join, push_filter_below_project, push_filter_below_apply)),
     Stage("join keys", (extract_equi_keys,)),
 )
 
 
 def _rebuild(node: LogicalNode, new_children: list[LogicalNode]) -> LogicalNode:
-    import dataclasses
-
-    if isinstance(node, LJoin):
-        return dataclasses.replace(node, left=new_children[0], right=new_children[1])
-    if not new_children:
-        return node
-    return dataclasses.replace(cast(Any, node), input=new_children[0])  # type: ignore[no-any-return]
+    return with_children(node, new_children)
 
 
 def _apply(node: LogicalNode, rules: tuple[Rule, ...]) -> LogicalNode:

@@ -32,7 +32,21 @@ from common.plan import (
     StreamScanNode,
 )
 from common.types import BIGINT, DataType
-from frontend.planner.logical import LAgg, LFilter, LJoin, LLimit, LogicalNode, LProject, LScan, LSort, LValues
+from frontend.planner.logical import (
+    LAgg,
+    LApply,
+    LFilter,
+    LJoin,
+    LLimit,
+    LogicalNode,
+    LProject,
+    LScan,
+    LSort,
+    LSystemScan,
+    LValues,
+)
+
+_STREAMING_AGGS = frozenset({AggKind.COUNT_STAR, AggKind.COUNT, AggKind.SUM, AggKind.MIN, AggKind.MAX, AggKind.AVG})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +84,9 @@ class StreamPlanner:
 
     def plan_view(self, logical: LogicalNode, table_id: int) -> StreamPlan:
         p = self._plan(logical)
+        for name, t in zip(p.names, p.types):
+            if t.is_catalog_only:
+                raise FeatureNotSupported(f'column "{name}" of a materialized view cannot be of type {t.display()}')
         names = list(p.names)
         visible = [n for n, h in zip(names, p.hidden) if not h]
         dup = {n for n in visible if visible.count(n) > 1}
@@ -117,6 +134,11 @@ class StreamPlanner:
             raise FeatureNotSupported("LIMIT and OFFSET in a materialized view are not supported yet")
         if isinstance(node, LValues):
             raise FeatureNotSupported("a materialized view must read from a table or another materialized view")
+        if isinstance(node, LSystemScan):
+            raise FeatureNotSupported(f"a materialized view cannot read system catalog "
+                                      f"{node.relation.schema_name}.{node.relation.name}")
+        if isinstance(node, LApply):
+            raise FeatureNotSupported("subqueries in expressions are not supported in a materialized view")
         raise FeatureNotSupported(f"{type(node).__name__[1:]} is not supported in a materialized view")
 
     def _scan(self, node: LScan) -> _Planned:
@@ -155,6 +177,8 @@ class StreamPlanner:
 
     def _agg(self, node: LAgg) -> _Planned:
         for a in node.aggs:
+            if a.kind not in _STREAMING_AGGS:
+                raise FeatureNotSupported(f"{a.kind.value}() in a materialized view is not supported")
             if a.distinct:
                 raise FeatureNotSupported("DISTINCT aggregates in a materialized view are not supported yet")
             if a.kind in (AggKind.SUM, AggKind.AVG) and a.arg_types[0].name.value == "interval":

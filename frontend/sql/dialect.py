@@ -5,18 +5,30 @@ them), so this dialect parses them itself into small typed nodes:
 `FLUSH`; `SHOW ...`; `SET [SESSION|LOCAL] name {TO|=} value`, `SET TIME
 ZONE`, `SET [SESSION CHARACTERISTICS AS] TRANSACTION ...`; `RESET`;
 `BEGIN`/`START TRANSACTION`/`COMMIT`/`END`/`ROLLBACK`/`ABORT` with their
-options; `SAVEPOINT`, `RELEASE`, `DISCARD`.
+options; `SAVEPOINT`, `RELEASE`, `DISCARD`. Cursors, PREPARE/EXECUTE,
+COPY, users and LISTEN are parsed in commands.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.tokens import Token, TokenType
 
-_WORD_COMMANDS = ("FLUSH", "RESET", "START", "ABORT", "DISCARD", "SAVEPOINT", "RELEASE", "DEALLOCATE")
+from frontend.sql import commands
+
+_WORD_COMMANDS = ("FLUSH", "RESET", "START", "ABORT", "DISCARD", "SAVEPOINT", "RELEASE", "DEALLOCATE", "MOVE",
+                  "CLOSE", "LISTEN", "UNLISTEN", "NOTIFY", "COPY")
+_USER_VERBS = (TokenType.CREATE, TokenType.ALTER, TokenType.DROP)
+
+
+class AlterParallelism(exp.Expression):
+    """ALTER TABLE | MATERIALIZED VIEW name SET PARALLELISM = n; `parallelism` None means the default."""
+
+    arg_types: ClassVar[dict[str, Any]] = {"this": True, "kind": True, "parallelism": False}
 
 
 class Flush(exp.Expression):
@@ -63,6 +75,10 @@ class Deallocate(exp.Expression):
     arg_types = {"this": True}
 
 
+def _user_statement_parser(verb: TokenType) -> Callable[[Any], exp.Expression | None]:
+    return lambda self: self._parse_eddy_user(verb)
+
+
 def _token_value(tok: Token) -> str:
     return tok.text
 
@@ -84,6 +100,10 @@ def _plain(name: str) -> Any:
 
 
 class Eddy(Postgres):
+    # -- catalog SQL (issue 4): subscripts stay as written (1-based, the binder reads them); arrays of
+    # oid/reg*/user-named types (`$1::oid[]`, `x::pg_catalog.name[]`) parse as array types.
+    INDEX_OFFSET = 0
+
     class Tokenizer(Postgres.Tokenizer):
         KEYWORDS = {
             **Postgres.Tokenizer.KEYWORDS,
@@ -102,7 +122,22 @@ class Eddy(Postgres):
             TokenType.COMMIT: lambda self: self._parse_eddy_transaction("commit"),
             TokenType.ROLLBACK: lambda self: self._parse_eddy_transaction("rollback"),
             TokenType.COMMAND: lambda self: self._parse_eddy_command(),
+            TokenType.EXECUTE: lambda self: commands.parse_execute(self._command_text()),
+            TokenType.FETCH: lambda self: commands.parse_fetch(self._command_text(), move=False),
+            **{verb: _user_statement_parser(verb) for verb in _USER_VERBS},
         }
+
+        def _parse_types(self, *args: Any, **kwargs: Any) -> exp.Expression | None:
+            t = super()._parse_types(*args, **kwargs)
+            if isinstance(t, (exp.ObjectIdentifier, exp.PseudoType)) or (
+                    isinstance(t, exp.DataType) and t.this == exp.DataType.Type.USERDEFINED):
+                while self._match(TokenType.L_BRACKET):
+                    if not self._match(TokenType.R_BRACKET):
+                        self.raise_error("expected ] after [ in an array type")
+                    t = exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[t], nested=True)
+            return t
+
+        # -- end of catalog SQL (issue 4)
 
         def _rest(self) -> list[Token]:
             toks = []
@@ -110,6 +145,42 @@ class Eddy(Postgres):
                 toks.append(self._curr)
                 self._advance()
             return toks
+
+        def _command_text(self) -> str:
+            """The statement's text after a command keyword (the tokenizer kept it as one string)."""
+            return " ".join(t.text for t in self._rest())
+
+        def _parse_eddy_user(self, verb: TokenType) -> exp.Expression | None:
+            word = self._prev.text.upper()
+            if self._curr is not None and self._curr.text.upper() in ("USER", "ROLE"):
+                return commands.parse_user(word, self._rest())
+            if verb is TokenType.ALTER:
+                altered = self._parse_eddy_alter_parallelism()
+                if altered is not None:
+                    return altered
+            return Postgres.Parser.STATEMENT_PARSERS[verb](self)
+
+        def _parse_eddy_alter_parallelism(self) -> exp.Expression | None:
+            """ALTER {TABLE | MATERIALIZED VIEW} name SET PARALLELISM {= | TO} {n | ADAPTIVE | DEFAULT}."""
+            ahead: list[Token] = []
+            i = self._index
+            while i < len(self._tokens) and self._tokens[i].token_type is not TokenType.SEMICOLON:
+                ahead.append(self._tokens[i])
+                i += 1
+            words = [t.text.upper() for t in ahead]
+            kind_len = 2 if words[:2] == ["MATERIALIZED", "VIEW"] else 1 if words[:1] == ["TABLE"] else 0
+            rest = words[kind_len:]
+            if not kind_len or len(rest) != 5 or rest[1:3] != ["SET", "PARALLELISM"] or rest[3] not in ("=", "TO"):
+                return None
+            self._rest()
+            name = ahead[kind_len]
+            value = rest[4]
+            parallelism = None if value in ("ADAPTIVE", "DEFAULT") else value
+            if parallelism is not None and not parallelism.isdigit():
+                self.raise_error("PARALLELISM takes a positive number, ADAPTIVE or DEFAULT")
+            return AlterParallelism(this=name.text if name.token_type is TokenType.IDENTIFIER else name.text.lower(),
+                                    kind="materialized view" if kind_len == 2 else "table",
+                                    parallelism=parallelism)
 
         def _parse_eddy_show(self) -> exp.Expression:
             return Show(this=" ".join(t.text for t in self._rest()).lower())
@@ -197,4 +268,19 @@ class Eddy(Postgres):
                 if words[:1] and words[0].upper() == "PREPARE":
                     words = words[1:]
                 return Deallocate(this=" ".join(words))
+            return self._parse_eddy_session_command(word)
+
+        def _parse_eddy_session_command(self, word: str) -> exp.Expression:
+            if word == "DECLARE":
+                return commands.parse_declare(self._command_text())
+            if word == "PREPARE":
+                return commands.parse_prepare(self._command_text())
+            if word == "MOVE":
+                return commands.parse_fetch(self._command_text(), move=True)
+            if word == "COPY":
+                return commands.parse_copy(self._command_text())
+            if word == "CLOSE":
+                return commands.parse_close(commands.tokens(self._command_text()))
+            if word in ("LISTEN", "UNLISTEN", "NOTIFY"):
+                return commands.parse_listen(word, commands.tokens(self._command_text()))
             return self._parse_as_command(self._prev)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -11,11 +11,12 @@ import pytest
 
 from common.errors import InternalError
 from meta.hummock_manager import HummockManager
-from meta.meta_store import Delete, Put, SqliteMetaStore
+from meta.meta_store import Delete, Put, SqliteMetaStore, open_meta_store
 from storage.compaction import CompactionConfig, compact
 from storage.object_store.memory import MemoryObjectStore
 from storage.state_store import StateStore
 from storage.version import SstInfo, sst_object_key
+from tests.helpers.meta_store_db import meta_store_url
 
 SCHEMA = pa.schema([("c0", pa.int64())])
 SMALL = CompactionConfig(l0_trigger=3, base_level_bytes=6000, level_multiplier=3, sst_target_bytes=2000,
@@ -42,17 +43,24 @@ async def _compact_once(mgr: HummockManager, object_store: Any, store: StateStor
     return True
 
 
-async def test_restart_restores_version_ids_and_extra_puts(tmp_path: os.PathLike[str]) -> None:
-    path = os.path.join(tmp_path, "meta.db")
+@pytest.fixture(params=["sqlite", "postgres"])
+def meta_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with meta_store_url(request.param, tmp_path) as url:
+        yield url
+
+
+async def test_restart_restores_version_ids_and_extra_puts(meta_url: str) -> None:
     object_store = MemoryObjectStore()
-    mgr = await HummockManager.load(SqliteMetaStore(path), SMALL)
+    first = open_meta_store(meta_url)
+    mgr = await HummockManager.load(first, SMALL)
     store = StateStore(object_store, id_allocator=mgr.new_object_ids, sst_target_bytes=2000)
     for e in range(1, 6):
         await _ingest_and_commit(mgr, store, e, range(e * 10, e * 10 + 50), [("catalog", "source", {"offset": e})])
     await _compact_once(mgr, object_store, store)
     before = mgr.version
     used = {s.object_id for s in before.all_ssts()}
-    meta_store = SqliteMetaStore(path)
+    first.close()
+    meta_store = open_meta_store(meta_url)
     again = await HummockManager.load(meta_store, SMALL)
     assert again.version == before
     assert meta_store.get("catalog", "source") == {"offset": 5}
@@ -64,15 +72,17 @@ async def test_restart_restores_version_ids_and_extra_puts(tmp_path: os.PathLike
     assert await reader.get(1, b"k000099", 5) == (99 * 5,)
     assert await reader.get(1, b"k000049", 5) == (49 * 4,)
     assert await reader.get(1, b"k000012", 5) == (12,)
+    meta_store.close()
 
 
-async def test_object_ids_never_repeat_across_restarts(tmp_path: os.PathLike[str]) -> None:
-    path = os.path.join(tmp_path, "meta.db")
+async def test_object_ids_never_repeat_across_restarts(meta_url: str) -> None:
     seen: list[int] = []
     for _ in range(3):
-        mgr = await HummockManager.load(SqliteMetaStore(path))
+        meta_store = open_meta_store(meta_url)
+        mgr = await HummockManager.load(meta_store)
         seen += await mgr.new_object_ids(3)
         seen += await mgr.new_object_ids(2000)
+        meta_store.close()
     assert len(seen) == len(set(seen))
 
 

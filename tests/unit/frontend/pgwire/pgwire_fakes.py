@@ -6,7 +6,9 @@ generate_series(1, N)` (N may be `$1`; rows arrive in batches of 3),
 `SELECT $1::type, $2, ...` (echoes its parameters), `SELECT pg_sleep(s)`
 (waits until cancelled), `SET application_name ...`, `SHOW application_name`,
 BEGIN/COMMIT/ROLLBACK, CREATE TABLE, INSERT, UPDATE, DELETE, `DROP TABLE IF
-EXISTS x` (a notice), and errors: `SELECT * FROM missing` (42P01 with a
+EXISTS x` (a notice), `COPY t FROM STDIN` (collects the data; table `bad`
+fails midway), `COPY t3 TO STDOUT [WITH CSV HEADER]` (three rows), `DECLARE c
+[BINARY] CURSOR FOR ...` (a cursor of two columns), and errors: `SELECT * FROM missing` (42P01 with a
 position), `SELECT 1/0` (22012), `SELECT hint()` (23505 with detail and hint),
 `SELECT crash()` (a non-Eddy exception), `SELECT fail_midway()` (rows, then
 22012), `SELECT fatal()` (FATAL 57P01). Anything else is a 42601 syntax error.
@@ -27,6 +29,7 @@ import pyarrow as pa
 from common import types as T
 from common.errors import (
     AdminShutdown,
+    BadCopyFileFormat,
     DivisionByZero,
     EddyError,
     InFailedSqlTransaction,
@@ -37,7 +40,15 @@ from common.errors import (
     UniqueViolation,
 )
 from common.types import DataType
-from frontend.pgwire.session_api import FormatOptions, PreparedStatement, QueryResult, ResultColumn
+from frontend.pgwire.session_api import (
+    CopyIn,
+    CopyOut,
+    CursorInfo,
+    FormatOptions,
+    PreparedStatement,
+    QueryResult,
+    ResultColumn,
+)
 
 UTC = datetime.UTC
 ALL_TYPES: list[tuple[str, DataType]] = [
@@ -226,6 +237,48 @@ def _drop_table(m: re.Match[str]) -> Canned:
     return Canned(_const(lambda _: QueryResult("DROP TABLE", notices=[notice])))
 
 
+@canned(r"copy (\w+) from stdin")
+def _copy_in(m: re.Match[str]) -> Canned:
+    """Collects the data into `factory.copied`; loads one row per line; table `bad` fails on its second chunk."""
+    async def run(session: FakeSession, params: list[object]) -> QueryResult:
+        async def load(data: AsyncIterator[bytes]) -> int:
+            received = bytearray()
+            chunks = 0
+            async for chunk in data:
+                chunks += 1
+                if m[1] == "bad" and chunks == 2:
+                    raise BadCopyFileFormat("extra data after last expected column")
+                received += chunk
+            session._factory.copied.append(bytes(received))
+            return received.count(b"\n")
+        return QueryResult("COPY", copy_in=CopyIn(2, load))
+    return Canned(run)
+
+
+@canned(r"copy (\w+) to stdout( with csv header)?")
+def _copy_out(m: re.Match[str]) -> Canned:
+    """Rows "1\ta", "2\tb", ... up to the number in the table name (`t3`: three rows), two per batch."""
+    n = int(re.sub(r"\D", "", m[1]) or 0)
+    lines = [f"{i}\t{chr(96 + i)}\n" for i in range(1, n + 1)]
+
+    async def rows() -> AsyncIterator[pa.Array]:
+        for i in range(0, n, 2):
+            yield pa.array(lines[i:i + 2], pa.string())
+
+    async def run(session: FakeSession, params: list[object]) -> QueryResult:
+        return QueryResult("COPY", copy_out=CopyOut(2, rows(), b"id,name\n" if m[2] else None))
+    return Canned(run)
+
+
+@canned(r"declare (\w+) (binary )?cursor for .*")
+def _declare(m: re.Match[str]) -> Canned:
+    async def run(session: FakeSession, params: list[object]) -> QueryResult:
+        session.cursors[m[1]] = CursorInfo((ResultColumn("x", T.INTEGER), ResultColumn("y", T.VARCHAR)),
+                                           binary=bool(m[2]))
+        return QueryResult("DECLARE CURSOR")
+    return Canned(run)
+
+
 @canned(r"select \* from missing")
 def _missing(m: re.Match[str]) -> Canned:
     return Canned(_raise(UndefinedTable('relation "missing" does not exist', position=15)))
@@ -329,6 +382,8 @@ class FakeSession:
         self._changed: dict[str, str] = {}
         self._cancel: asyncio.Event | None = None
         self.closed = False
+        self.statements: dict[str, PreparedStatement] = {}
+        self.cursors: dict[str, CursorInfo] = {}
 
     @property
     def process_id(self) -> int:
@@ -358,6 +413,9 @@ class FakeSession:
     def _failed(self) -> None:
         if self.status == "T":
             self.status = "E"
+
+    def abort_transaction(self) -> None:
+        self._failed()
 
     async def parse_simple(self, sql: str) -> list[PreparedStatement]:
         try:
@@ -417,6 +475,15 @@ class FakeSession:
         if self._cancel is not None:
             self._cancel.set()
 
+    def cursor(self, name: str) -> CursorInfo | None:
+        return self.cursors.get(name)
+
+    async def close_cursor(self, name: str) -> bool:
+        return self.cursors.pop(name, None) is not None
+
+    def use_portals(self, portals: dict[str, object]) -> None:
+        self.portals = portals
+
     async def close(self) -> None:
         self.closed = True
         self._factory.sessions.pop(self._pid, None)
@@ -433,6 +500,7 @@ class FakeFactory:
         self.executed: list[tuple[str, list[object]]] = []
         self.cancels: list[tuple[int, int]] = []
         self.sleeping = threading.Event()
+        self.copied: list[bytes] = []
         self._next_pid = 1000
 
     async def connect(self, user: str, database: str, options: dict[str, str]) -> FakeSession:

@@ -1,0 +1,243 @@
+"""Cluster mode under kill -9: compute nodes, meta, the compactor and a frontend die mid-load.
+
+Writers insert under implicit_flush the whole time, retrying with new ids
+after an error. Afterwards: every acknowledged row is there once; rows whose
+outcome was unknown (08007) are there at most once; nothing else appears;
+and every view equals PostgreSQL's result for its query over the final
+tables. A compute node that comes back rejoins and gets work at the next
+ALTER ... SET PARALLELISM.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.helpers.cluster import Cluster
+from tests.helpers.eddy_server import wait_until
+from tests.helpers.meta_store_db import postgres_meta_database
+from tests.helpers.oracle import oracle_database
+
+SCHEMA = [
+    "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR, amount DOUBLE PRECISION)",
+    "CREATE TABLE events (seq BIGINT, note VARCHAR)",  # no primary key: a duplicate would show
+    "CREATE TABLE customers (id VARCHAR PRIMARY KEY, region VARCHAR)",
+]
+VIEWS = {
+    "revenue": "SELECT customer, count(*) AS n, sum(amount) AS total, min(amount) AS lo, max(amount) AS hi "
+               "FROM orders GROUP BY customer",
+    "by_region": "SELECT c.region, count(*) AS n, sum(o.amount) AS total FROM orders o "
+                 "JOIN customers c ON o.customer = c.id GROUP BY c.region",
+    "event_count": "SELECT count(*) AS n, max(seq) AS top FROM events",
+}
+
+
+class Writer(threading.Thread):
+    """Inserts under implicit_flush, a few rows at a time, until stopped; keeps going through errors."""
+
+    def __init__(self, dsn: str, first_id: int) -> None:
+        super().__init__(daemon=True)
+        self.dsn = dsn
+        self.next_id = first_id
+        self.acked: list[int] = []
+        self.unknown: list[int] = []
+        self.errors: Counter[str] = Counter()
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        conn = None
+        while not self.stopping.is_set():
+            try:
+                if conn is None:
+                    conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=5)
+                    conn.execute("SET implicit_flush = true")
+                ids = list(range(self.next_id, self.next_id + 3))
+                self.next_id += 3
+                try:
+                    conn.execute("INSERT INTO orders VALUES " + ", ".join(
+                        f"({i}, '{'abc'[i % 3]}', {i % 17 * 0.5})" for i in ids))
+                    conn.execute("INSERT INTO events VALUES " + ", ".join(f"({i}, 'e')" for i in ids))
+                except psycopg.Error as exc:
+                    self.errors[exc.sqlstate or "connection"] += 1
+                    # The rows may or may not be in: never reuse these ids.
+                    self.unknown.extend(ids)
+                    if conn.closed or exc.sqlstate is None:
+                        conn = None
+                    continue
+                self.acked.extend(ids)
+            except psycopg.OperationalError as exc:
+                self.errors[f"connect: {str(exc)[:60]}"] += 1
+                conn = None
+                self.stopping.wait(0.2)
+        if conn is not None:
+            conn.close()
+
+
+def _norm(rows: list[tuple]) -> Counter:  # type: ignore[type-arg]
+    return Counter(tuple(float(v) if isinstance(v, (Decimal, float)) else v for v in r) for r in rows)
+
+
+def setup(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for ddl in SCHEMA:
+            conn.execute(ddl)
+        conn.execute("INSERT INTO customers VALUES ('a', 'eu'), ('b', 'us'), ('c', 'eu')")
+        for name, q in VIEWS.items():
+            conn.execute(f"CREATE MATERIALIZED VIEW {name} AS {q}")
+
+
+def verify(dsn: str, writers: list[Writer]) -> None:
+    acked = [i for w in writers for i in w.acked]
+    unknown = {i for w in writers for i in w.unknown}
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("FLUSH")
+        seqs = Counter(r[0] for r in conn.execute("SELECT seq FROM events").fetchall())
+        missing = [i for i in acked if seqs[i] != 1]
+        assert not missing, f"acknowledged rows missing or duplicated: {missing[:20]}"
+        assert all(seqs[i] <= 1 for i in unknown), "a row of unknown outcome appears twice"
+        assert set(seqs) <= set(acked) | unknown, "rows nobody wrote"
+        ids = {r[0] for r in conn.execute("SELECT id FROM orders").fetchall()}
+        assert set(acked) <= ids
+        tables = {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in ("orders", "customers", "events")}
+        views = {name: _norm(conn.execute(f"SELECT * FROM {name}").fetchall()) for name in VIEWS}
+    with oracle_database("eddy_cluster") as pg:
+        for ddl in SCHEMA:
+            pg.execute(ddl)
+        for t, rows in tables.items():
+            if rows:
+                with pg.cursor() as cur:
+                    cur.executemany(f"INSERT INTO {t} VALUES ({', '.join(['%s'] * len(rows[0]))})", rows)
+        for name, q in VIEWS.items():
+            assert views[name] == _norm(pg.execute(q).fetchall()), f"{name} differs from PostgreSQL"
+
+
+def run_with_fault(cluster: Cluster, fault, writer_frontend: int = 0) -> list[Writer]:  # type: ignore[no-untyped-def]
+    setup(cluster.dsn(0))
+    writer = Writer(cluster.dsn(writer_frontend), 1)
+    writer.start()
+    try:
+        wait_until(lambda: len(writer.acked) >= 60, timeout=120, message="writes before the fault")
+        fault()
+        before = len(writer.acked)
+        wait_until(lambda: len(writer.acked) >= before + 60, timeout=180,
+                   message=f"writes to resume after the fault (errors so far: {dict(writer.errors)})")
+    finally:
+        writer.stopping.set()
+        writer.join(timeout=60)
+    return [writer]
+
+
+@pytest.fixture
+def cluster_dir(tmp_path: Path) -> Path:
+    return tmp_path / "cluster"
+
+
+def test_kill_9_of_a_compute_node_is_recovered_exactly_once(cluster_dir: Path) -> None:
+    cluster = Cluster(cluster_dir, compute_nodes=3).start()
+    try:
+        writers = run_with_fault(cluster, cluster.computes[1].kill)
+        verify(cluster.dsn(), writers)
+    except BaseException:
+        print(cluster.logs())
+        raise
+    finally:
+        cluster.kill_all()
+
+
+def test_kill_9_of_meta_is_recovered_exactly_once(cluster_dir: Path) -> None:
+    cluster = Cluster(cluster_dir, compute_nodes=2).start()
+    try:
+        def restart_meta() -> None:
+            cluster.meta.kill()
+            cluster.meta.start()
+
+        writers = run_with_fault(cluster, restart_meta)
+        verify(cluster.dsn(), writers)
+    except BaseException:
+        print(cluster.logs())
+        raise
+    finally:
+        cluster.kill_all()
+
+
+def test_kill_9_of_the_compactor_leaves_the_version_whole(cluster_dir: Path) -> None:
+    cluster = Cluster(cluster_dir, compute_nodes=2, barrier_interval_ms=100).start()
+    try:
+        def restart_compactor() -> None:
+            cluster.compactor.kill()
+            cluster.compactor.start()
+
+        writers = run_with_fault(cluster, restart_compactor)
+        verify(cluster.dsn(), writers)
+    except BaseException:
+        print(cluster.logs())
+        raise
+    finally:
+        cluster.kill_all()
+
+
+def test_kill_9_of_a_frontend_while_another_serves(cluster_dir: Path) -> None:
+    cluster = Cluster(cluster_dir, compute_nodes=2, frontends=2).start()
+    try:
+        writers = run_with_fault(cluster, cluster.frontends[0].kill, writer_frontend=1)
+        verify(cluster.dsn(1), writers)
+    except BaseException:
+        print(cluster.logs())
+        raise
+    finally:
+        cluster.kill_all()
+
+
+def test_meta_store_on_postgresql_passes_the_same_recovery(cluster_dir: Path) -> None:
+    with postgres_meta_database() as (url, _):
+        cluster = Cluster(cluster_dir, compute_nodes=2, meta_store=url).start()
+        try:
+            def restart_meta_and_kill_a_node() -> None:
+                cluster.computes[0].kill()
+                cluster.meta.kill()
+                cluster.meta.start()
+
+            writers = run_with_fault(cluster, restart_meta_and_kill_a_node)
+            verify(cluster.dsn(), writers)
+        except BaseException:
+            print(cluster.logs())
+            raise
+        finally:
+            cluster.kill_all()
+
+
+def _actors_on(address: str) -> int:
+    from common.flight_rpc import RpcClient
+
+    return int(RpcClient(address).call_sync("status")["actors"])
+
+
+def test_a_restarted_node_rejoins_and_gets_work_after_a_rescale(cluster_dir: Path) -> None:
+    cluster = Cluster(cluster_dir, compute_nodes=2).start()
+    try:
+        setup(cluster.dsn())
+        with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+            conn.execute("SET implicit_flush = true")
+            conn.execute("INSERT INTO orders VALUES " + ", ".join(f"({i}, '{'abc'[i % 3]}', {i})" for i in range(300)))
+            cluster.computes[0].kill()
+            # recovery moves the lost node's actors to the survivor; the views stay exact
+            wait_until(lambda: conn.execute("INSERT INTO orders VALUES (1000, 'a', 1)") or True, timeout=120,
+                       message="writes after the kill")
+            back = cluster.add_compute()
+            assert _actors_on(back.address) == 0  # a new node gets no work until something is rescheduled
+            conn.execute("ALTER TABLE orders SET PARALLELISM = 4")
+            conn.execute("ALTER MATERIALIZED VIEW revenue SET PARALLELISM = 4")
+            assert _actors_on(back.address) > 0
+            conn.execute("INSERT INTO orders VALUES (1001, 'b', 2), (1002, 'c', 3)")
+            conn.execute("DELETE FROM orders WHERE id < 50")
+        verify(cluster.dsn(), [])
+    except BaseException:
+        print(cluster.logs())
+        raise
+    finally:
+        cluster.kill_all()
