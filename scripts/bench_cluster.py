@@ -81,7 +81,7 @@ class Trickle(threading.Thread):
 
 def kill_and_measure(cluster: Cluster, meta: RpcClient, victim: int) -> tuple[float, float]:
     """Kill compute node `victim`; seconds until meta begins recovery, and until it commits after it."""
-    _, epoch0, recoveries0, _ = meta.call_sync("catalog")
+    _, _, recoveries0, _ = meta.call_sync("catalog")
     cluster.computes[victim].kill()
     t0 = time.perf_counter()
     detected = None
