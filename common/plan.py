@@ -139,6 +139,7 @@ class StreamScanNode:
     actor with the same vnodes). With `backfill`, on its first barrier the
     actor emits the upstream table's snapshot at that barrier's epoch before
     any later change. `output_indices` select columns of the upstream table.
+    `rate_limit` caps the snapshot's rows per second per actor (None: no cap).
     """
 
     input: MergeNode
@@ -147,6 +148,7 @@ class StreamScanNode:
     backfill: bool
     types: tuple[DataType, ...]
     stream_key: tuple[int, ...]
+    rate_limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,6 +95,10 @@ class ComputeNode:
         if version.id >= self.store.version.id:  # versions pushed over the network may arrive out of order
             self.store.update_version(version)
 
+    async def backfill_progress(self) -> dict[int, tuple[int, int]]:
+        """Actor id -> (rows emitted, rows to emit) of the backfills running here."""
+        return dict(self.streams.backfill_progress)
+
     def set_node_id(self, node_id: int) -> None:
         """A (re-)registration gave this node a new id."""
         self.node_id = node_id

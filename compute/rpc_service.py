@@ -45,6 +45,7 @@ def serve_compute(node: ComputeNode, server: RpcServer) -> None:
         "update_version": update_version,
         "ping": ping,
         "status": status,
+        "backfill_progress": lambda _: node.backfill_progress(),
     })
 
     async def batch(req: BatchRequest) -> AsyncIterator[pa.RecordBatch]:

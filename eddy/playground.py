@@ -95,7 +95,7 @@ class LocalMetaClient:
     # -- catalog (issue 4) --------------------------------------------------------------------
 
     async def cluster_status(self) -> ClusterStatus:
-        return self._meta.cluster_status()
+        return await self._meta.cluster_status()
 
     # -- end of catalog (issue 4)
 

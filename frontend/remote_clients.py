@@ -144,13 +144,8 @@ class RemoteMetaClient:
     async def unpin_snapshot(self, pin_id: int) -> None:
         await self.client.call("unpin_snapshot", pin_id)
 
-    # -- catalog (issue 4): until meta serves MetaNode.cluster_status over RPC, only what the
-    # notification stream carries (the committed epoch and recovery count).
-
     async def cluster_status(self) -> ClusterStatus:
-        return ClusterStatus((), (), (), (), self._epoch, 0.0, 0, self._recoveries)
-
-    # -- end of catalog (issue 4)
+        return await self.client.call("cluster_status", None, timeout_s=10)  # type: ignore[no-any-return]
 
     async def workers(self) -> list[tuple[int, str]]:
         return list(await self.client.call("workers"))

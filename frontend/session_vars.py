@@ -75,6 +75,13 @@ def _any(v: str) -> str:
     return v
 
 
+def _rate_limit(v: str) -> str:
+    n = _int(-1, 2**31 - 1)(v)
+    if n == "0":
+        raise InvalidParameterValue("backfill_rate_limit must be positive (rows per second per actor) or -1 (no limit)")
+    return n
+
+
 def _parallelism(v: str) -> str:
     s = v.strip().lower()
     if s in ("default", "adaptive", "0"):
@@ -95,6 +102,8 @@ class Var:
 VARS: dict[str, Var] = {v.name: v for v in (
     Var("implicit_flush", "off", _bool, description="every DML statement returns after its epoch is committed"),
     Var("streaming_parallelism", "default", _parallelism, description="parallelism of new streaming jobs"),
+    Var("backfill_rate_limit", "-1", _rate_limit,
+        description="rows per second each actor of a new view reads from its inputs' existing rows (-1: no limit)"),
     Var("application_name", "", _any, reported=True),
     Var("client_encoding", "UTF8", _choice("utf8", "utf-8", "unicode"), reported=True),
     Var("DateStyle", "ISO, MDY", _datestyle, reported=True),
@@ -216,6 +225,11 @@ class SessionVariables:
     def parallelism(self) -> int | None:
         v = self._values["streaming_parallelism"]
         return None if v == "default" else int(v)
+
+    @property
+    def backfill_rate_limit(self) -> int | None:
+        n = int(self._values["backfill_rate_limit"])
+        return None if n < 0 else n
 
     def format_options(self) -> FormatOptions:
         return FormatOptions(timezone=self._values["TimeZone"], datestyle=self._values["DateStyle"],

@@ -34,6 +34,9 @@ class RemoteComputeClient:
     async def update_locations(self, req: UpdateLocations) -> None:
         await self.client.call("update_locations", req)
 
+    async def backfill_progress(self) -> dict[int, tuple[int, int]]:
+        return dict(await self.client.call("backfill_progress", None, timeout_s=5))
+
     def update_version(self, version: Any) -> None:
         """Push the newest committed version; only the latest matters, so pushes coalesce."""
         self._latest_version = version

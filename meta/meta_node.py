@@ -78,6 +78,7 @@ class MetaNode:
         self.notifications = NotificationHub()
         self.started_at = time.time()
         self._gc_task: asyncio.Task[None] | None = None
+        self._creating: dict[int, Relation] = {}  # jobs whose creation has not committed yet
 
     async def start(self) -> None:
         acquire = getattr(self.store, "acquire_leadership", None)
@@ -262,6 +263,7 @@ class MetaNode:
                 raise DuplicateTable(f'relation "{relation.name}" already exists')
             placed = await self._place(relation.id, graph)
             self.fragments.add(placed)
+            self._creating[relation.id] = relation
             try:
                 await self._start_job(relation, placed)
                 created = dataclasses.replace(relation, status=JobStatus.CREATED, created_at_ms=int(time.time() * 1000),
@@ -277,6 +279,8 @@ class MetaNode:
                 if self.catalog.get(relation.id) is None:
                     self.fragments.remove_job(relation.id)
                 raise
+            finally:
+                self._creating.pop(relation.id, None)
             log.info("created %s %s (id %d, %d actors)", relation.kind.value, relation.name, relation.id,
                      sum(len(pf.actors) for pf in placed))
             return created
@@ -427,7 +431,25 @@ class MetaNode:
     # barrier manager's progress, and jobs whose fragments are placed but whose catalog entry
     # has not committed yet (or whose entry says CREATING).
 
-    def cluster_status(self) -> ClusterStatus:
+    async def cluster_status(self) -> ClusterStatus:
+        """The status, with the backfill progress of jobs being created (asked of the compute nodes)."""
+        progress: dict[int, tuple[int, int]] = {}
+        if self._creating:
+            answers = await asyncio.gather(*(c.backfill_progress() for c in self.workers.values()),
+                                           return_exceptions=True)
+            for answer in answers:
+                if isinstance(answer, dict):
+                    progress.update(answer)
+        return self._cluster_status(progress)
+
+    def _job_progress(self, job_id: int, progress: dict[int, tuple[int, int]]) -> float:
+        done = total = 0
+        for actor in self.fragments.job_actor_ids(job_id):
+            d, t = progress.get(actor, (0, 0))
+            done, total = done + d, total + t
+        return done / total if total else 0.0
+
+    def _cluster_status(self, progress: dict[int, tuple[int, int]]) -> ClusterStatus:
         from common.cluster_status import ActorStatus, FragmentStatus, JobStatusInfo, WorkerStatus
         from common.plan import StreamNode, stream_inputs
 
@@ -448,7 +470,8 @@ class MetaNode:
         workers = tuple(WorkerStatus(w.node_id, w.address, w.parallelism, "RUNNING")
                         for w in self.cluster.workers.values())
         committed = {r.id for r in self.catalog.relations() if r.status is not JobStatus.CREATING}
-        jobs = [JobStatusInfo(r.id, r.name, r.definition, "CREATING", None) for r in self.catalog.creating()]
+        jobs = [JobStatusInfo(r.id, r.name, r.definition, "CREATING", self._job_progress(r.id, progress))
+                for r in [*self._creating.values(), *self.catalog.creating()]]
         known = {j.job_id for j in jobs}
         for job_id in sorted({pf.job_id for pf in self.fragments.fragments.values()} - committed - known):
             jobs.append(JobStatusInfo(job_id, None, None, "CREATING", None))

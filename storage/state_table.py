@@ -31,14 +31,14 @@ _VNODE_PREFIXES = [vnode_prefix(v) for v in range(VNODE_COUNT)]
 _INSERT_OPS = (int(Op.INSERT), int(Op.UPDATE_INSERT))
 
 
-def vnode_runs(vnodes: VnodeBitmap) -> list[tuple[bytes, bytes | None]]:
-    """Key ranges [start, end) covering the vnodes, one per run of consecutive vnodes."""
+def vnode_runs(vnodes: VnodeBitmap, most: int = VNODE_COUNT) -> list[tuple[bytes, bytes | None]]:
+    """Key ranges [start, end) covering the vnodes, one per run of at most `most` consecutive vnodes."""
     owned = vnodes.to_list()
     out: list[tuple[bytes, bytes | None]] = []
     i = 0
     while i < len(owned):
         j = i
-        while j + 1 < len(owned) and owned[j + 1] == owned[j] + 1:
+        while j + 1 < len(owned) and owned[j + 1] == owned[j] + 1 and j + 1 - i < most:
             j += 1
         last = owned[j]
         out.append((_VNODE_PREFIXES[owned[i]], _VNODE_PREFIXES[last + 1] if last + 1 < VNODE_COUNT else None))
@@ -180,6 +180,14 @@ class StateTable:
         if not parts:
             return self._schema.empty_table()
         return pa.concat_tables(parts).drop_columns([KEY])
+
+    async def scan_snapshot_runs(self, epoch: int, vnodes_per_run: int) -> AsyncIterator[tuple[int, pa.Table]]:
+        """`scan_snapshot` a few vnodes at a time, so memory stays bounded: (vnodes covered, their rows)."""
+        for start, end in vnode_runs(self._vnodes, vnodes_per_run):
+            first = int.from_bytes(start, "big")
+            last = VNODE_COUNT if end is None else int.from_bytes(end, "big")
+            part = await self._store.scan(self.table_id, start, end, epoch, self._schema)
+            yield last - first, part.drop_columns([KEY])
 
     def _mem_range(self, start: bytes, end: bytes | None) -> list[bytes]:
         if self._mem_new:

@@ -38,6 +38,8 @@ class ActorContext:
     vnodes: VnodeBitmap | None
     job_name: str = ""
     expression_errors: int = field(default=0)
+    # actor id -> (rows emitted, rows in the snapshot) of a backfill; shared by the node's actors
+    backfill_progress: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     def report_expression_error(self, err: EddyError, rows: int) -> None:
         """An expression failed inside a running view: its rows get NULL, the view keeps running."""

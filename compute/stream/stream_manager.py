@@ -46,6 +46,7 @@ class StreamManager:
         self.locations: dict[int, int] = {}
         self.addresses: dict[int, str] = {}
         self._clients: dict[str, RpcClient] = {}
+        self.backfill_progress: dict[int, tuple[int, int]] = {}  # see ActorContext.backfill_progress
 
     def channel(self, upstream: int, downstream: int) -> Channel:
         """The local channel from `upstream` (anywhere) into `downstream` (on this node)."""
@@ -79,7 +80,7 @@ class StreamManager:
         built = []
         for info in infos:
             ctx = ActorContext(info.actor_id, info.fragment_id, self.store, info.vnodes,
-                               names.get(info.fragment_id, ""))
+                               names.get(info.fragment_id, ""), backfill_progress=self.backfill_progress)
             consumer = build_actor_executor(BuildContext(info, ctx, self.barrier_manager, self.channel, self.output))
             built.append(Actor(info.actor_id, info.fragment_id, consumer, self.barrier_manager))
             dml = find_node(info.node, DmlNode)
@@ -93,6 +94,7 @@ class StreamManager:
         """Drop stopped actors (their tasks have ended after the Stop barrier) and their channels."""
         ids = set(actor_ids)
         for a in ids:
+            self.backfill_progress.pop(a, None)
             actor = self.actors.pop(a, None)
             if actor is not None:
                 actor.stop()
@@ -114,6 +116,7 @@ class StreamManager:
             actor.stop()
         self.actors.clear()
         self.dml_actors.clear()
+        self.backfill_progress.clear()
         self._channels.clear()
         for out in self._outputs.values():
             asyncio.get_running_loop().create_task(out.close())

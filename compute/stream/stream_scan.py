@@ -6,12 +6,15 @@ view, epoch P -> C) is forwarded first; with `backfill`, the actor then
 emits the upstream's rows as of epoch P (the upstream flushed them before
 passing that barrier on), and only then the changes that follow it. So the
 view sees every row exactly once: as of P from the snapshot, after P from
-the stream. The snapshot is read in vnode order, a bounded batch at a time.
+the stream. The snapshot is read in vnode order, a few vnodes at a time;
+progress (vnodes done of vnodes owned) is reported for SHOW JOBS.
 State: none of its own (a recovered, created view never backfills again).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pyarrow as pa
@@ -23,6 +26,7 @@ from compute.stream.executor import ActorContext, Executor
 from storage.state_table import StateTable
 
 SNAPSHOT_CHUNK_ROWS = 4096
+SNAPSHOT_VNODES_PER_SCAN = 8  # a backfill holds about 1/32 of its upstream's rows in memory at a time
 
 
 class StreamScanExecutor:
@@ -50,10 +54,21 @@ class StreamScanExecutor:
 
     async def _snapshot(self, epoch: int) -> AsyncIterator[StreamChunk]:
         table = StateTable(self.node.upstream_table, self._actor.store, self._actor.vnodes)
-        snapshot: pa.Table = await table.scan_snapshot(epoch)
-        cols = [snapshot.column(i).combine_chunks() for i in self.node.output_indices] if snapshot.num_rows else []
-        for start in range(0, snapshot.num_rows, SNAPSHOT_CHUNK_ROWS):
-            n = min(SNAPSHOT_CHUNK_ROWS, snapshot.num_rows - start)
-            batch = pa.RecordBatch.from_arrays([c.slice(start, n) for c in cols],
-                                               [f"c{i}" for i in range(len(cols))])
-            yield StreamChunk.inserts(batch)
+        progress = self._actor.backfill_progress
+        me, total, done = self._actor.actor_id, len(table.vnodes), 0
+        progress[me] = (0, total)
+        limit = self.node.rate_limit
+        step = SNAPSHOT_CHUNK_ROWS if limit is None else max(1, min(SNAPSHOT_CHUNK_ROWS, limit // 10))
+        began, emitted = time.monotonic(), 0
+        async for covered, part in table.scan_snapshot_runs(epoch, SNAPSHOT_VNODES_PER_SCAN):
+            cols = [part.column(i).combine_chunks() for i in self.node.output_indices]
+            for start in range(0, part.num_rows, step):
+                n = min(step, part.num_rows - start)
+                batch = pa.RecordBatch.from_arrays([c.slice(start, n) for c in cols],
+                                                   [f"c{i}" for i in range(len(cols))])
+                yield StreamChunk.inserts(batch)
+                emitted += n
+                if limit is not None:  # rate-limited: wait until the rows so far fit the budget
+                    await asyncio.sleep(max(0.0, began + emitted / limit - time.monotonic()))
+            done += covered
+            progress[me] = (done, total)

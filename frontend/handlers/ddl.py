@@ -133,7 +133,7 @@ async def create_materialized_view(session: Session, tree: exp.Create, sql: str)
     _check_deterministic(logical)
     ids = iter(await session.meta.allocate_ids(2 + 4 * _count_nodes(logical)))
     view_id = next(ids)
-    planner = StreamPlanner(lambda: next(ids), lambda rel: rel.fragment_ids[0])
+    planner = StreamPlanner(lambda: next(ids), lambda rel: rel.fragment_ids[0], session.vars.backfill_rate_limit)
     plan = planner.plan_view(logical, view_id)
     graph = build_fragment_graph(plan.root, ids, session.vars.parallelism)
     relation = Relation(view_id, name, RelationKind.MATERIALIZED_VIEW, plan.table, sql,

@@ -75,8 +75,10 @@ class StreamPlan:
 
 
 class StreamPlanner:
-    def __init__(self, new_table_id: Callable[[], int], materialize_fragment: Callable[[Relation], int]) -> None:
+    def __init__(self, new_table_id: Callable[[], int], materialize_fragment: Callable[[Relation], int],
+                 backfill_rate_limit: int | None = None) -> None:
         self._new_id = new_table_id
+        self._backfill_rate_limit = backfill_rate_limit
         self._upstream_fragment = materialize_fragment
         self._internal: list[TableDesc] = []
         self._depends: list[int] = []
@@ -147,7 +149,8 @@ class StreamPlanner:
         if rel.id not in self._depends:
             self._depends.append(rel.id)
         merge = MergeNode(self._upstream_fragment(rel), desc.types, desc.pk)
-        scan = StreamScanNode(merge, desc, tuple(range(len(desc.columns))), True, desc.types, desc.pk)
+        scan = StreamScanNode(merge, desc, tuple(range(len(desc.columns))), True, desc.types, desc.pk,
+                              self._backfill_rate_limit)
         return _Planned(scan, tuple(f.name for f in node.fields), tuple(f.hidden for f in node.fields),
                         Distribution.hash(desc.dist_key) if desc.dist_key else Distribution.single())
 

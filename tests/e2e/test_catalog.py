@@ -8,6 +8,8 @@ not read.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import psycopg
@@ -123,6 +125,52 @@ def test_show_jobs_lists_only_jobs_being_created(conn: psycopg.Connection, objec
     assert [d.name for d in cur.description or []] == ["Id", "Name", "Statement", "Status", "Progress"]
     # Every job here has committed its creation.
     assert cur.fetchall() == []
+
+
+def test_show_jobs_reports_the_progress_of_a_backfilling_view(eddy: EddyProcess, conn: psycopg.Connection,
+                                                             uid: str) -> None:
+    p = f"cat_{uid}"
+    conn.execute(f"CREATE TABLE {p}_big (k INT PRIMARY KEY, g INT)")
+    conn.execute(f"INSERT INTO {p}_big SELECT k, k % 7 FROM generate_series(1, 3000) AS s(k)")
+    conn.execute("FLUSH")
+    errors: list[BaseException] = []
+
+    def create() -> None:
+        try:
+            with psycopg.connect(eddy.dsn, autocommit=True) as other:
+                other.execute("SET backfill_rate_limit = 1000")  # rows per second per actor
+                other.execute(f"CREATE MATERIALIZED VIEW {p}_slow AS SELECT g, count(*) AS n FROM {p}_big GROUP BY g")
+        except BaseException as e:
+            errors.append(e)
+
+    creator = threading.Thread(target=create)
+    creator.start()
+    seen: list[float] = []
+    try:
+        while creator.is_alive():
+            for _id, name, statement, status, progress in conn.execute("SHOW JOBS").fetchall():
+                if name == f"{p}_slow":
+                    assert status == "CREATING" and "GROUP BY g" in statement
+                    seen.append(float(progress.rstrip("%")))
+            time.sleep(0.02)  # polling interval, not synchronisation: the loop ends when the thread does
+        creator.join()
+        assert not errors, errors
+        assert any(0 < s < 100 for s in seen), seen  # the view was seen part-way through its backfill
+        assert seen == sorted(seen)  # progress only goes forward
+        assert conn.execute("SHOW JOBS").fetchall() == []
+        assert one(conn, f"SELECT sum(n) FROM {p}_slow") == 3000
+    finally:
+        creator.join()
+        conn.execute(f"DROP MATERIALIZED VIEW IF EXISTS {p}_slow")
+        conn.execute(f"DROP TABLE IF EXISTS {p}_big")
+
+
+def test_backfill_rate_limit_is_a_checked_session_variable(conn: psycopg.Connection) -> None:
+    assert one(conn, "SHOW backfill_rate_limit") == "-1"
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="positive"):
+        conn.execute("SET backfill_rate_limit = 0")
+    conn.execute("SET backfill_rate_limit = 50")
+    assert one(conn, "SHOW backfill_rate_limit") == "50"
 
 
 def test_materialized_views_cannot_read_system_catalogs(conn: psycopg.Connection, uid: str) -> None:

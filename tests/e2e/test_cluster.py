@@ -10,6 +10,9 @@ ALTER ... SET PARALLELISM.
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 from collections import Counter
 from decimal import Decimal
@@ -18,8 +21,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.helpers.cluster import Cluster
-from tests.helpers.eddy_server import wait_until
+from common.flight_rpc import RpcClient
+from tests.helpers.cluster import Cluster, free_port
+from tests.helpers.eddy_server import ROOT, wait_until
 from tests.helpers.meta_store_db import postgres_meta_database
 from tests.helpers.oracle import oracle_database
 
@@ -212,8 +216,6 @@ def test_meta_store_on_postgresql_passes_the_same_recovery(cluster_dir: Path) ->
 
 
 def _actors_on(address: str) -> int:
-    from common.flight_rpc import RpcClient
-
     return int(RpcClient(address).call_sync("status")["actors"])
 
 
@@ -233,6 +235,13 @@ def test_a_restarted_node_rejoins_and_gets_work_after_a_rescale(cluster_dir: Pat
             conn.execute("ALTER TABLE orders SET PARALLELISM = 4")
             conn.execute("ALTER MATERIALIZED VIEW revenue SET PARALLELISM = 4")
             assert _actors_on(back.address) > 0
+            # Eddy's own catalog, served by meta through the frontend, shows the new node and its actors
+            workers = dict(conn.execute("SELECT host || ':' || port, id FROM rw_catalog.rw_worker_nodes").fetchall())
+            assert back.address in workers and len(workers) == 2
+            on_back = conn.execute("SELECT count(*) FROM rw_catalog.rw_actors a JOIN rw_catalog.rw_relations r "
+                                   "ON a.table_id = r.id WHERE r.name = 'revenue' AND a.worker_id = %s",
+                                   (workers[back.address],)).fetchone()
+            assert on_back is not None and on_back[0] > 0
             conn.execute("INSERT INTO orders VALUES (1001, 'b', 2), (1002, 'c', 3)")
             conn.execute("DELETE FROM orders WHERE id < 50")
         verify(cluster.dsn(), [])
@@ -241,3 +250,53 @@ def test_a_restarted_node_rejoins_and_gets_work_after_a_rescale(cluster_dir: Pat
         raise
     finally:
         cluster.kill_all()
+
+
+def test_a_frozen_node_loses_its_lease_and_commits_nothing_stale(cluster_dir: Path) -> None:
+    """SIGSTOP past the heartbeat timeout: meta moves the work; after SIGCONT the zombie must not commit."""
+    cluster = Cluster(cluster_dir, compute_nodes=3, heartbeat_timeout=2.0).start()
+    try:
+        def freeze_then_thaw() -> None:
+            victim = cluster.computes[2]
+            assert victim.proc is not None
+            victim.proc.send_signal(signal.SIGSTOP)
+            try:
+                meta = RpcClient(cluster.meta_addr)
+                wait_until(lambda: victim.address not in [a for _, a in meta.call_sync("workers")], timeout=60,
+                           message="meta to drop the frozen node")
+            finally:
+                victim.proc.send_signal(signal.SIGCONT)
+
+        writers = run_with_fault(cluster, freeze_then_thaw)
+        verify(cluster.dsn(), writers)
+    except BaseException:
+        print(cluster.logs())
+        raise
+    finally:
+        cluster.kill_all()
+
+
+def test_standalone_runs_every_role_as_a_child_process(tmp_path: Path) -> None:
+    port, meta_port = free_port(), free_port()
+    with open(tmp_path / "standalone.log", "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "eddy", "standalone", "--compute-nodes", "2", "--data-dir",
+                                 str(tmp_path / "data"), "--port", str(port), "--meta-port", str(meta_port),
+                                 "--barrier-interval-ms", "200", "--auth", "trust"],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        dsn = f"postgresql://root@127.0.0.1:{port}/dev"
+        conn = wait_until(lambda: psycopg.connect(dsn, autocommit=True, connect_timeout=2), timeout=90,
+                          message="the standalone frontend")
+        with conn:
+            conn.execute("SET implicit_flush = true")
+            conn.execute("CREATE TABLE t (id INT PRIMARY KEY, g INT)")
+            conn.execute("CREATE MATERIALIZED VIEW v AS SELECT g, count(*) AS n FROM t GROUP BY g")
+            conn.execute("INSERT INTO t VALUES (1, 1), (2, 1), (3, 2)")
+            assert sorted(conn.execute("SELECT * FROM v").fetchall()) == [(1, 2), (2, 1)]
+        assert len(RpcClient(f"127.0.0.1:{meta_port}").call_sync("workers")) == 2
+    except BaseException:
+        print((tmp_path / "standalone.log").read_text())
+        raise
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
