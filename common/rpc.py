@@ -12,6 +12,10 @@ from typing import Any
 from common.message import Barrier, BarrierKind
 from common.plan import ActorInfo
 
+# A transaction block's pinned snapshot lapses this long after its frontend last renewed it;
+# frontends renew the snapshots they hold every third of it.
+SNAPSHOT_LEASE_S = 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class InjectBarrier:

@@ -87,7 +87,7 @@ class LocalMetaClient:
         return await self._meta.drop_user(name)
 
     async def pin_snapshot(self) -> tuple[int, int]:
-        return await self._meta.pin_snapshot()
+        return await self._meta.pin_snapshot(leased=False)
 
     async def unpin_snapshot(self, pin_id: int) -> None:
         await self._meta.unpin_snapshot(pin_id)

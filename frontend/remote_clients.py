@@ -24,7 +24,7 @@ from common.errors import CannotConnectNow
 from common.flight_rpc import RpcClient
 from common.pgtext import FormatOptions
 from common.plan import BatchDml, BatchNode, FragmentGraph
-from common.rpc import BatchRequest
+from common.rpc import SNAPSHOT_LEASE_S, BatchRequest
 from common.user import UserInfo
 
 log = logging.getLogger("eddy.frontend.meta")
@@ -41,15 +41,34 @@ class RemoteMetaClient:
         self._epoch = 0
         self._recoveries = 0
         self._task: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
         self._synced = asyncio.Event()
+        self._snapshots: set[int] = set()  # snapshot pins this frontend holds; their leases need renewing
 
     async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._follow(), name="meta-notifications")
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._follow(), name="meta-notifications")
+        self._renewer = loop.create_task(self._renew_snapshots(), name="snapshot-leases")
         await self._synced.wait()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in (self._task, self._renewer):
+            if task is not None:
+                task.cancel()
+
+    async def _renew_snapshots(self) -> None:
+        while True:
+            await asyncio.sleep(SNAPSHOT_LEASE_S / 3)
+            if not self._snapshots:
+                continue
+            try:
+                lost = await self.client.call("renew_snapshots", sorted(self._snapshots))
+            except Exception as exc:  # meta unreachable: try again next round, well inside the lease
+                log.warning("renewing snapshot leases failed: %s", exc)
+                continue
+            for pin_id in lost:
+                log.warning("meta no longer holds snapshot pin %d (it lapsed or meta restarted)", pin_id)
+                self._snapshots.discard(pin_id)
 
     async def _follow(self) -> None:
         while True:
@@ -139,9 +158,11 @@ class RemoteMetaClient:
 
     async def pin_snapshot(self) -> tuple[int, int]:
         pin_id, epoch = await self.client.call("pin_snapshot")
+        self._snapshots.add(int(pin_id))
         return int(pin_id), int(epoch)
 
     async def unpin_snapshot(self, pin_id: int) -> None:
+        self._snapshots.discard(pin_id)
         await self.client.call("unpin_snapshot", pin_id)
 
     async def cluster_status(self) -> ClusterStatus:

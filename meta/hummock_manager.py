@@ -51,6 +51,7 @@ class HummockManager:
         self._task_ids = itertools.count(1)
         self._pins: dict[Hashable, Counter[int]] = {}
         self._pinned_versions: dict[int, HummockVersion] = {}
+        self._leases: dict[Hashable, float] = {}  # context -> when its pins lapse unless renewed (monotonic)
         self._recent: dict[int, HummockVersion] = {version.id: version}  # for pins that name a version by id
         # When each stale object became stale (objects stale before a restart count from the restart).
         self._stale_since: dict[int, float] = dict.fromkeys(stale, time.monotonic())
@@ -204,10 +205,34 @@ class HummockManager:
                 del pins[version_id]
         if not pins:
             del self._pins[context_id]
+            self._leases.pop(context_id, None)
         live = {vid for c in self._pins.values() for vid in c}
         for vid in list(self._pinned_versions):
             if vid not in live:
                 del self._pinned_versions[vid]
+
+    def lease(self, context_id: Hashable, seconds: float, now: float | None = None) -> None:
+        """The context's pins lapse `seconds` from now unless renewed (a reader that may die without unpinning)."""
+        self._leases[context_id] = (time.monotonic() if now is None else now) + seconds
+
+    def renew_leases(self, context_ids: Sequence[Hashable], seconds: float, now: float | None = None) -> list[Hashable]:
+        """Extend the leases of the contexts still pinned; return those that are not (lapsed, or meta restarted)."""
+        lost = []
+        for c in context_ids:
+            if c in self._leases:
+                self.lease(c, seconds, now)
+            else:
+                lost.append(c)
+        return lost
+
+    def expire_leases(self, now: float | None = None) -> list[Hashable]:
+        """Drop every pin of the contexts whose lease lapsed; return those contexts."""
+        now = time.monotonic() if now is None else now
+        lapsed = [c for c, until in self._leases.items() if until <= now]
+        for c in lapsed:
+            self.unpin_version(c)
+            self._leases.pop(c, None)
+        return lapsed
 
     def min_pinned_version_id(self) -> int | None:
         return min(self._pinned_versions) if self._pinned_versions else None

@@ -30,7 +30,7 @@ from common.errors import (
 )
 from common.message import AddMutation, PauseMutation, ResumeMutation, StopMutation, UpdateMutation
 from common.plan import FragmentGraph
-from common.rpc import ActorFailure, BarrierCompleteReport, ClusterInfo, UpdateLocations
+from common.rpc import SNAPSHOT_LEASE_S, ActorFailure, BarrierCompleteReport, ClusterInfo, UpdateLocations
 from common.user import UserInfo
 from meta import rescheduler
 from meta.barrier_manager import BarrierManager, Command, ComputeClient
@@ -56,6 +56,7 @@ class MetaConfig:
     default_parallelism: int = 0  # 0: the cores the compute nodes announce
     vacuum_interval_s: float = 30.0
     full_gc_interval_s: float = 3600.0
+    snapshot_lease_s: float = SNAPSHOT_LEASE_S  # a transaction's pinned snapshot lapses unless renewed
     object_store: str = ""  # what compute nodes and compactors open (cluster mode)
     s3_endpoint: str | None = None
 
@@ -228,6 +229,8 @@ class MetaNode:
         while True:
             await asyncio.sleep(c.vacuum_interval_s)
             try:
+                for lapsed in self.hummock.expire_leases():
+                    log.warning("snapshot pin %s lapsed: its frontend stopped renewing it", lapsed)
                 deleted = await self.hummock.vacuum(object_store, min_stale_s=c.vacuum_interval_s)
                 if time.monotonic() - last_full > c.full_gc_interval_s:
                     deleted += await self.hummock.full_gc(object_store, min_age_s=c.full_gc_interval_s)
@@ -418,13 +421,23 @@ class MetaNode:
     async def drop_user(self, name: str) -> UserInfo:
         return await self.user_manager.drop(name)
 
-    async def pin_snapshot(self) -> tuple[int, int]:
+    async def pin_snapshot(self, leased: bool = True) -> tuple[int, int]:
+        """Pin the committed version for a transaction block's reads. A remote frontend's pin is leased and
+        renewed (a frontend that dies mid-transaction must not hold the version's objects forever); a
+        frontend in meta's own process dies with it, so its pins need no lease."""
         pin_id = (await self.catalog.allocate_ids(1))[0]
         version = self.hummock.pin_version(("snapshot", pin_id))
+        if leased:
+            self.hummock.lease(("snapshot", pin_id), self.config.snapshot_lease_s)
         return pin_id, version.committed_epoch
 
     async def unpin_snapshot(self, pin_id: int) -> None:
         self.hummock.unpin_version(("snapshot", pin_id))
+
+    def renew_snapshots(self, pin_ids: list[int]) -> list[int]:
+        """Extend the leases of snapshots still held; return the ids meta no longer holds."""
+        lost = self.hummock.renew_leases([("snapshot", p) for p in pin_ids], self.config.snapshot_lease_s)
+        return [c[1] for c in lost]  # type: ignore[index]
 
     # -- catalog (issue 4) ----------------------------------------------------------------
     # What rw_catalog and SHOW JOBS show: the placed fragments and actors, the workers, the

@@ -117,6 +117,9 @@ def serve_meta(meta: MetaNode, server: RpcServer) -> None:
     async def new_object_ids(n: int) -> list[int]:
         return await meta.new_object_ids(n)
 
+    async def renew_snapshots(pin_ids: list[int]) -> list[int]:
+        return meta.renew_snapshots(pin_ids)
+
     async def cluster_status(_: Any) -> Any:
         return await meta.cluster_status()
 
@@ -129,7 +132,7 @@ def serve_meta(meta: MetaNode, server: RpcServer) -> None:
         "get_compaction_task": get_compaction_task, "report_compaction": report_compaction,
         "watermark_epoch": watermark_epoch, "create_user": create_user, "update_user": update_user,
         "drop_user": drop_user, "pin_snapshot": pin_snapshot, "unpin_snapshot": unpin_snapshot,
-        "cluster_status": cluster_status,
+        "cluster_status": cluster_status, "renew_snapshots": renew_snapshots,
     })
 
     async def subscribe(_: Any) -> AsyncIterator[pa.RecordBatch]:

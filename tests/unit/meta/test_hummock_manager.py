@@ -162,6 +162,26 @@ async def test_watermark_follows_the_oldest_pin() -> None:
     assert mgr.watermark_epoch() == 30
 
 
+async def test_a_leased_pin_lapses_unless_renewed() -> None:
+    mgr = await HummockManager.load(SqliteMetaStore(":memory:"))
+    await mgr.commit_epoch(10, [])
+    mgr.pin_version(("snapshot", 1))
+    mgr.lease(("snapshot", 1), 60, now=0)
+    mgr.pin_version(("snapshot", 2))
+    mgr.lease(("snapshot", 2), 60, now=0)
+    mgr.pin_version("unleased")  # a compute node's pin: dropped when the node leaves, never lapses
+    await mgr.commit_epoch(20, [])
+    assert mgr.renew_leases([("snapshot", 1), ("snapshot", 9)], 60, now=50) == [("snapshot", 9)]
+    assert mgr.expire_leases(now=59) == []
+    assert mgr.expire_leases(now=61) == [("snapshot", 2)]  # its frontend stopped renewing it
+    assert mgr.watermark_epoch() == 10
+    mgr.unpin_version(("snapshot", 1))  # an unpin ends the lease with the pins
+    assert mgr.expire_leases(now=1000) == []
+    assert mgr.renew_leases([("snapshot", 1)], 60, now=1000) == [("snapshot", 1)]
+    mgr.unpin_version("unleased")
+    assert mgr.watermark_epoch() == 20
+
+
 async def test_stale_and_failed_reports() -> None:
     object_store = MemoryObjectStore()
     mgr = await HummockManager.load(SqliteMetaStore(":memory:"), SMALL)
