@@ -82,8 +82,9 @@ class StreamChunk:
         if len(chunks) == 1:
             return chunks[0]
         ops = pa.concat_arrays([c.ops for c in chunks])
-        table = pa.Table.from_batches([c.data for c in chunks])
-        return StreamChunk(ops, table.combine_chunks().to_batches()[0] if table.num_rows else chunks[0].data)
+        first = chunks[0].data
+        columns = [pa.concat_arrays([c.data.column(i) for c in chunks]) for i in range(first.num_columns)]
+        return StreamChunk(ops, pa.RecordBatch.from_arrays(columns, schema=first.schema))
 
     # -- access -------------------------------------------------------
 

@@ -206,6 +206,13 @@ def _mix_int(x: int) -> int:
     return x ^ (x >> 31)
 
 
+def hash_bytes(b: bytes) -> int:
+    """The hash `hash_column` gives a binary value, for one value, in pure Python (no array round trip)."""
+    seeds = _SEEDS_LIST if len(b) <= len(_SEEDS_LIST) else [int(s) for s in _position_seeds(len(b))]
+    h = sum((byte + 1) * seed for byte, seed in zip(b, seeds)) & _U64
+    return _mix_int((h + len(b) * _I_GOLDEN) & _U64)
+
+
 def _hash_scalar(v: object) -> int:
     import datetime
     import math
@@ -214,12 +221,7 @@ def _hash_scalar(v: object) -> int:
     if v is None:
         return _I_NULL
     if isinstance(v, (str, bytes)):
-        b = v.encode() if isinstance(v, str) else v
-        seeds = _SEEDS_LIST if len(b) <= len(_SEEDS_LIST) else [int(s) for s in _position_seeds(len(b))]
-        h = 0
-        for i, byte in enumerate(b):
-            h = (h + (byte + 1) * seeds[i]) & _U64
-        return _mix_int((h + len(b) * _I_GOLDEN) & _U64)
+        return hash_bytes(v.encode() if isinstance(v, str) else v)
     if isinstance(v, bool):
         u = int(v)
     elif isinstance(v, int):

@@ -15,7 +15,7 @@ import struct
 import numpy as np
 import pyarrow as pa
 
-from common.vnode import hash_column
+from common.vnode import hash_bytes, hash_column
 
 _U64 = 0xFFFFFFFFFFFFFFFF
 _HEADER = struct.Struct(">BQ")  # probes, bit count
@@ -35,7 +35,8 @@ def key_hashes(table_id: int, keys: pa.Array) -> np.ndarray:
 
 
 def key_hash(table_id: int, key: bytes) -> int:
-    return int(key_hashes(table_id, pa.array([key], pa.binary()))[0])
+    """`key_hashes` of one key (a point get's), without building an array."""
+    return hash_bytes(key) ^ _mix(table_id)
 
 
 class BloomFilter:

@@ -29,5 +29,12 @@ class Channel:
     async def recv(self) -> Message:
         return await self._queue.get()
 
+    def try_recv(self) -> Message | None:
+        """The next message if one is waiting, else None."""
+        try:
+            return self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
     def __repr__(self) -> str:
         return f"Channel({self.upstream_actor}->{self.downstream_actor})"

@@ -4,6 +4,12 @@ Chunks pass through as they arrive. Once a barrier arrives on one channel,
 that channel is not read again until the same barrier has arrived on all of
 them; then the barrier is emitted once. This is what makes a barrier a
 consistent cut of the stream.
+
+Under load, the chunks already waiting in the channels when one arrives are
+coalesced into one chunk (up to COALESCE_ROWS rows): a hash exchange splits
+its input N ways, and without this every hop would shrink the chunks and
+multiply the per-chunk cost of the executors downstream. Nothing waits for
+more input to arrive, so coalescing adds no latency.
 """
 
 from __future__ import annotations
@@ -11,9 +17,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 
+import pyarrow as pa
+
+from common.chunk import StreamChunk
 from common.message import Barrier, Message, UpdateMutation
 from common.types import DataType
 from compute.stream.channel import Channel
+
+COALESCE_ROWS = 4096
+
+
+def _coalesce(chunks: list[StreamChunk]) -> list[StreamChunk]:
+    if len(chunks) < 2:
+        return chunks
+    try:
+        return [StreamChunk.concat(chunks)]
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # chunks whose column types differ (all-NULL columns)
+        return chunks
 
 
 class MergeExecutor:
@@ -46,17 +66,31 @@ class MergeExecutor:
         try:
             while pending:
                 done, _ = await asyncio.wait(pending.keys(), return_when=asyncio.FIRST_COMPLETED)
+                ready: list[StreamChunk] = []
+                rows = 0
                 for task in done:
                     ch = pending.pop(task)
-                    msg = task.result()
-                    if isinstance(msg, Barrier):
-                        if barrier is not None and msg.epoch != barrier.epoch:
-                            raise RuntimeError(f"barrier misaligned at actor {self.actor_id}: "
-                                               f"{msg.epoch} vs {barrier.epoch}")
-                        barrier = msg
-                    else:
-                        yield msg
-                        pending[asyncio.ensure_future(ch.recv())] = ch
+                    msg: Message | None = task.result()
+                    while msg is not None:
+                        if isinstance(msg, Barrier):  # this channel is blocked until the others catch up
+                            if barrier is not None and msg.epoch != barrier.epoch:
+                                raise RuntimeError(f"barrier misaligned at actor {self.actor_id}: "
+                                                   f"{msg.epoch} vs {barrier.epoch}")
+                            barrier = msg
+                            break
+                        if isinstance(msg, StreamChunk):
+                            ready.append(msg)
+                            rows += msg.num_rows
+                        else:  # a watermark follows the chunks that came before it
+                            for chunk in _coalesce(ready):
+                                yield chunk
+                            ready, rows = [], 0
+                            yield msg
+                        msg = ch.try_recv() if rows < COALESCE_ROWS else None
+                        if msg is None:
+                            pending[asyncio.ensure_future(ch.recv())] = ch
+                for chunk in _coalesce(ready):
+                    yield chunk
         finally:
             for task in pending:
                 task.cancel()
