@@ -28,7 +28,10 @@ def values_batch(node: BatchValues, eval_ctx: EvalContext) -> pa.RecordBatch:
 def _column(cells: list[Expr], type_: DataType, eval_ctx: EvalContext) -> pa.Array:
     literals = [e for e in cells if isinstance(e, Literal) and e.type == type_]
     if len(literals) == len(cells):
-        return pa.array([e.value for e in literals], type_.arrow)
+        try:
+            return pa.array([e.value for e in literals], type_.arrow)
+        except (pa.ArrowInvalid, ArithmeticError):
+            pass  # a value that does not fit: evaluating it cell by cell says which, with the right error
     one_row = empty_width_batch(1)
     parts = [cast_array(evaluate(e, one_row, eval_ctx), type_.arrow) for e in cells]
     return pa.concat_arrays(parts) if parts else pa.array([], type_.arrow)

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from common.errors import EddyError, FeatureNotSupported, InternalError
+from common.errors import EddyError, FeatureNotSupported, InternalError, NumericValueOutOfRange
 from common.expr import Case, Cast, Expr, FuncCall, InputRef, Literal, OuterRef
 from common.functions import is_deterministic
 from common.types import TypeName
@@ -95,7 +95,13 @@ def _literal(lit: Literal, n: int) -> pa.Array:
     value = lit.value
     if lit.type.name is TypeName.NUMERIC and isinstance(value, (Decimal, int, float)):
         exact = value if isinstance(value, Decimal) else Decimal(str(value))
-        value = exact.quantize(Decimal(1).scaleb(-lit.type.effective_scale), rounding=ROUND_HALF_UP)
+        try:
+            value = exact.quantize(Decimal(1).scaleb(-lit.type.effective_scale), rounding=ROUND_HALF_UP)
+            return pa.repeat(pa.scalar(value, t), n)
+        except (InvalidOperation, pa.ArrowInvalid):
+            raise NumericValueOutOfRange("numeric field overflow",
+                                         detail=f"{exact} does not fit NUMERIC's {t.precision - t.scale} digits "
+                                                f"before the decimal point") from None
     return pa.repeat(pa.scalar(value, t), n)
 
 
