@@ -22,8 +22,9 @@ from sqlglot import exp
 from common import functions
 from common.catalog import Relation, RelationKind
 from common.errors import FeatureNotSupported, InvalidColumnReference, SyntaxError_, UndefinedTable
-from common.expr import Cast, Expr, InputRef
-from common.plan import JoinType, SortKey
+from common.expr import AggCall, AggKind, Case, Cast, Expr, FuncCall, InputRef, Literal
+from common.plan import JoinType, SetFunction, SortKey
+from common.types import BIGINT, BOOLEAN
 from frontend.binder.aggregate import AggCollector, PostAgg, RewritingBinder, has_agg
 from frontend.binder.expr import BindContext, ExprBinder, Scope, constant_int, identifier
 from frontend.binder.extras import Correlation, Extras
@@ -37,6 +38,7 @@ from frontend.planner.logical import (
     LLimit,
     LogicalNode,
     LProject,
+    LProjectSet,
     LRecursiveUnion,
     LScan,
     LSort,
@@ -143,16 +145,21 @@ class QueryBinder:
         return LRecursiveUnion(anchor, recursive, work_table, bool(body.args.get("distinct")), fields)
 
     def _set_operation(self, node: exp.Expression) -> LogicalNode:
-        if not isinstance(node, exp.Union):
-            raise FeatureNotSupported(f"{type(node).__name__.upper()} is not supported yet")
+        op = type(node).__name__.upper()
         left, right = self.query(node.this), self.query(node.expression)
         if len(left.fields) != len(right.fields):
-            raise SyntaxError_("each UNION query must have the same number of columns")
-        types = [functions.common_type([a.type, b.type], "UNION") for a, b in zip(left.fields, right.fields)]
+            raise SyntaxError_(f"each {op} query must have the same number of columns")
+        types = [functions.common_type([a.type, b.type], op) for a, b in zip(left.fields, right.fields)]
         fields = tuple(Field(f.name, t) for f, t in zip(left.fields, types))
-        plan: LogicalNode = LUnion((_cast_columns(left, types), _cast_columns(right, types)), fields)
-        if node.args.get("distinct"):
-            plan = LAgg(plan, tuple(range(len(fields))), (), fields)
+        left, right = _cast_columns(left, types), _cast_columns(right, types)
+        distinct = bool(node.args.get("distinct"))
+        plan: LogicalNode
+        if isinstance(node, exp.Union):
+            plan = LUnion((left, right), fields)
+            if distinct:
+                plan = LAgg(plan, tuple(range(len(fields))), (), fields)
+        else:
+            plan = _except_or_intersect(left, right, fields, isinstance(node, exp.Intersect), distinct)
         order = node.args.get("order")
         if order is not None:
             keys = [SortKey(self._union_order_target(o.this, list(fields)), bool(o.args.get("desc")),
@@ -463,6 +470,40 @@ def _mentions(node: exp.Expression, name: str) -> bool:
     """Whether a query reads the relation `name` (a recursive CTE's recursive term reads itself)."""
     return any(isinstance(t, exp.Table) and identifier(t.this) == name and not t.args.get("db")
                for t in node.find_all(exp.Table))
+
+
+def _except_or_intersect(left: LogicalNode, right: LogicalNode, fields: tuple[Field, ...], intersect: bool,
+                         distinct: bool) -> LogicalNode:
+    """EXCEPT / INTERSECT [ALL] by counting each distinct row on either side (NULLs compare equal, as in
+    PostgreSQL). A row is kept once, or, with ALL, l - r times (EXCEPT) or least(l, r) times (INTERSECT)."""
+    n = len(fields)
+    columns = tuple(InputRef(i, f.type) for i, f in enumerate(fields))
+
+    def hidden(*names: str) -> tuple[Field, ...]:
+        return (*fields, *(Field(name, BIGINT, hidden=True) for name in names))
+
+    def tag(side: LogicalNode, marks: tuple[Expr, Expr]) -> LogicalNode:
+        return LProject(side, (*columns, *marks), hidden("_on_left", "_on_right"))
+
+    one, none = Literal(1, BIGINT), Literal(None, BIGINT)
+    both = LUnion((tag(left, (one, none)), tag(right, (none, one))), hidden("_on_left", "_on_right"))
+    counts = tuple(AggCall(AggKind.COUNT, (i,), (BIGINT,), BIGINT) for i in (n, n + 1))
+    counted = LAgg(both, tuple(range(n)), counts, hidden("_left", "_right"))
+    on_left, on_right = InputRef(n, BIGINT), InputRef(n + 1, BIGINT)
+    zero = Literal(0, BIGINT)
+    times: Expr
+    if intersect:
+        times = FuncCall("least", (on_left, on_right), BIGINT)
+    else:
+        times = FuncCall("subtract", (on_left, on_right), BIGINT)
+        if distinct:
+            times = Case(((FuncCall("equal", (on_right, zero), BOOLEAN), on_left),), zero, BIGINT)
+    with_times = LProject(counted, (*columns, times), hidden("_times"))
+    kept = LFilter(with_times, FuncCall("greater_than", (InputRef(n, BIGINT), zero), BOOLEAN))
+    if distinct:
+        return LProject(kept, columns, fields)
+    series = SetFunction("generate_series", (one, InputRef(n, BIGINT)), BIGINT)
+    return LProject(LProjectSet(kept, (series,), hidden("_times", "_i")), columns, fields)
 
 
 def _cast_columns(plan: LogicalNode, types: Sequence) -> LogicalNode:
