@@ -221,6 +221,20 @@ def run_compactor(args: argparse.Namespace) -> int:
 
 # -- standalone ---------------------------------------------------------------------
 
+def _wait_for_workers(meta_addr: str, n: int, children: list[subprocess.Popen[bytes]],
+                      timeout_s: float = 120.0) -> None:
+    client = RpcClient(meta_addr)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and all(c.poll() is None for c in children):
+        try:
+            if len(client.call_sync("workers", timeout_s=2)) >= n:
+                return
+        except Exception:  # meta is still starting
+            pass
+        time.sleep(0.2)
+    log.warning("starting the frontend before all %d compute nodes joined", n)
+
+
 def run_standalone(args: argparse.Namespace) -> int:
     """Meta, compute nodes, a compactor and a frontend as child processes of this one."""
     data_dir = os.path.abspath(args.data_dir)
@@ -243,6 +257,8 @@ def run_standalone(args: argparse.Namespace) -> int:
             cmd += ["--parallelism", str(args.parallelism)]
         children.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL))
     children.append(subprocess.Popen([*base, "compactor", "--meta", meta_addr, *local], stdout=subprocess.DEVNULL))
+    # Clients come in once every compute node has joined, so the first tables and views spread over all.
+    _wait_for_workers(meta_addr, args.compute_nodes, children)
     tls = ["--tls-cert", args.tls_cert, "--tls-key", args.tls_key] if args.tls_cert else []
     children.append(subprocess.Popen([*base, "frontend", "--meta", meta_addr, "--listen", f"{args.host}:{args.port}",
                                       "--auth", args.auth, *tls, *(["--require-tls"] if args.require_tls else [])]))

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from tests.helpers.eddy_server import EddyProcess
+from tests.helpers.s3 import moto_server
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +40,10 @@ def fresh_eddy(tmp_path: Path) -> Iterator[EddyProcess]:
 def uid() -> str:
     """A suffix for object names unique to this test."""
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server over HTTP (tests.helpers.s3)."""
+    with moto_server() as endpoint:
+        yield endpoint

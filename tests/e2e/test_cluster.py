@@ -26,6 +26,9 @@ from tests.helpers.cluster import Cluster, free_port
 from tests.helpers.eddy_server import ROOT, wait_until
 from tests.helpers.meta_store_db import postgres_meta_database
 from tests.helpers.oracle import oracle_database
+from tests.helpers.s3 import CREDENTIALS as S3_CREDENTIALS
+from tests.helpers.s3 import client as s3_client
+from tests.helpers.s3 import keys as s3_keys
 
 SCHEMA = [
     "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR, amount DOUBLE PRECISION)",
@@ -146,6 +149,25 @@ def test_kill_9_of_a_compute_node_is_recovered_exactly_once(cluster_dir: Path) -
     try:
         writers = run_with_fault(cluster, cluster.computes[1].kill)
         verify(cluster.dsn(), writers)
+    except BaseException:
+        print(cluster.logs())
+        raise
+    finally:
+        cluster.kill_all()
+
+
+def test_a_cluster_on_s3_recovers_a_killed_compute_node_exactly_once(cluster_dir: Path, s3_endpoint: str) -> None:
+    """The same kill -9, with every role keeping its objects in S3 (moto's server): no SST touches local disk."""
+    s3 = s3_client(s3_endpoint)
+    s3.create_bucket(Bucket="eddy-cluster")
+    cluster = Cluster(cluster_dir, compute_nodes=3, env=S3_CREDENTIALS,
+                      object_store=["--object-store", "s3://eddy-cluster/c1", "--s3-endpoint", s3_endpoint]).start()
+    try:
+        writers = run_with_fault(cluster, cluster.computes[0].kill)
+        verify(cluster.dsn(), writers)
+        keys = s3_keys(s3, "eddy-cluster", "c1/")
+        assert any(k.endswith(".sst") for k in keys), keys
+        assert not any(p.suffix == ".sst" for p in cluster_dir.rglob("*")), "SSTs must not be on local disk"
     except BaseException:
         print(cluster.logs())
         raise

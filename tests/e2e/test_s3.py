@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import psycopg
-import pytest
-from moto.server import ThreadedMotoServer
 
 from tests.helpers.eddy_server import EddyProcess
-
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-@pytest.fixture
-def s3_endpoint() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+from tests.helpers.s3 import CREDENTIALS, client, keys
 
 
 def test_state_lives_in_s3_and_survives_kill_9(tmp_path: Path, s3_endpoint: str) -> None:
-    s3 = boto3.client("s3", endpoint_url=s3_endpoint, aws_access_key_id="testing",
-                      aws_secret_access_key="testing", region_name="us-east-1")
+    s3 = client(s3_endpoint)
     s3.create_bucket(Bucket="eddy-state")
     eddy = EddyProcess(tmp_path / "data", extra_args=("--object-store", "s3://eddy-state/cluster1",
                                                       "--s3-endpoint", s3_endpoint), env=CREDENTIALS)
@@ -43,8 +23,8 @@ def test_state_lives_in_s3_and_survives_kill_9(tmp_path: Path, s3_endpoint: str)
             c.execute("INSERT INTO s3_t VALUES " + ", ".join(f"({i}, 'g{i % 5}', {i})" for i in range(500)))
             c.execute("CREATE MATERIALIZED VIEW s3_v AS SELECT g, count(*) AS n, sum(v) AS s FROM s3_t GROUP BY g")
             before = sorted(c.execute("SELECT * FROM s3_v").fetchall())
-        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="eddy-state", Prefix="cluster1/").get("Contents", [])]
-        assert any(k.endswith(".sst") for k in keys), keys
+        stored = keys(s3, "eddy-state", "cluster1/")
+        assert any(k.endswith(".sst") for k in stored), stored
         assert not any(p.suffix == ".sst" for p in (tmp_path / "data").rglob("*")), "SSTs must not be on local disk"
         eddy.kill()
         eddy.start()
