@@ -15,6 +15,8 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -139,102 +141,77 @@ def run_with_fault(cluster: Cluster, fault, writer_frontend: int = 0) -> list[Wr
     return [writer]
 
 
+@contextmanager
+def running(cluster: Cluster) -> Iterator[Cluster]:
+    """The cluster started; on a failure its logs are printed; at the end every process is killed."""
+    try:
+        yield cluster.start()
+    except BaseException:
+        print(cluster.logs())
+        raise
+    finally:
+        cluster.kill_all()
+
+
 @pytest.fixture
 def cluster_dir(tmp_path: Path) -> Path:
     return tmp_path / "cluster"
 
 
 def test_kill_9_of_a_compute_node_is_recovered_exactly_once(cluster_dir: Path) -> None:
-    cluster = Cluster(cluster_dir, compute_nodes=3).start()
-    try:
+    with running(Cluster(cluster_dir, compute_nodes=3)) as cluster:
         writers = run_with_fault(cluster, cluster.computes[1].kill)
         verify(cluster.dsn(), writers)
-    except BaseException:
-        print(cluster.logs())
-        raise
-    finally:
-        cluster.kill_all()
 
 
 def test_a_cluster_on_s3_recovers_a_killed_compute_node_exactly_once(cluster_dir: Path, s3_endpoint: str) -> None:
     """The same kill -9, with every role keeping its objects in S3 (moto's server): no SST touches local disk."""
     s3 = s3_client(s3_endpoint)
     s3.create_bucket(Bucket="eddy-cluster")
-    cluster = Cluster(cluster_dir, compute_nodes=3, env=S3_CREDENTIALS,
-                      object_store=["--object-store", "s3://eddy-cluster/c1", "--s3-endpoint", s3_endpoint]).start()
-    try:
+    on_s3 = ["--object-store", "s3://eddy-cluster/c1", "--s3-endpoint", s3_endpoint]
+    with running(Cluster(cluster_dir, compute_nodes=3, env=S3_CREDENTIALS, object_store=on_s3)) as cluster:
         writers = run_with_fault(cluster, cluster.computes[0].kill)
         verify(cluster.dsn(), writers)
         keys = s3_keys(s3, "eddy-cluster", "c1/")
         assert any(k.endswith(".sst") for k in keys), keys
         assert not any(p.suffix == ".sst" for p in cluster_dir.rglob("*")), "SSTs must not be on local disk"
-    except BaseException:
-        print(cluster.logs())
-        raise
-    finally:
-        cluster.kill_all()
 
 
 def test_kill_9_of_meta_is_recovered_exactly_once(cluster_dir: Path) -> None:
-    cluster = Cluster(cluster_dir, compute_nodes=2).start()
-    try:
+    with running(Cluster(cluster_dir, compute_nodes=2)) as cluster:
         def restart_meta() -> None:
             cluster.meta.kill()
             cluster.meta.start()
 
         writers = run_with_fault(cluster, restart_meta)
         verify(cluster.dsn(), writers)
-    except BaseException:
-        print(cluster.logs())
-        raise
-    finally:
-        cluster.kill_all()
 
 
 def test_kill_9_of_the_compactor_leaves_the_version_whole(cluster_dir: Path) -> None:
-    cluster = Cluster(cluster_dir, compute_nodes=2, barrier_interval_ms=100).start()
-    try:
+    with running(Cluster(cluster_dir, compute_nodes=2, barrier_interval_ms=100)) as cluster:
         def restart_compactor() -> None:
             cluster.compactor.kill()
             cluster.compactor.start()
 
         writers = run_with_fault(cluster, restart_compactor)
         verify(cluster.dsn(), writers)
-    except BaseException:
-        print(cluster.logs())
-        raise
-    finally:
-        cluster.kill_all()
 
 
 def test_kill_9_of_a_frontend_while_another_serves(cluster_dir: Path) -> None:
-    cluster = Cluster(cluster_dir, compute_nodes=2, frontends=2).start()
-    try:
+    with running(Cluster(cluster_dir, compute_nodes=2, frontends=2)) as cluster:
         writers = run_with_fault(cluster, cluster.frontends[0].kill, writer_frontend=1)
         verify(cluster.dsn(1), writers)
-    except BaseException:
-        print(cluster.logs())
-        raise
-    finally:
-        cluster.kill_all()
 
 
 def test_meta_store_on_postgresql_passes_the_same_recovery(cluster_dir: Path) -> None:
-    with postgres_meta_database() as (url, _):
-        cluster = Cluster(cluster_dir, compute_nodes=2, meta_store=url).start()
-        try:
-            def restart_meta_and_kill_a_node() -> None:
-                cluster.computes[0].kill()
-                cluster.meta.kill()
-                cluster.meta.start()
+    with postgres_meta_database() as (url, _), running(Cluster(cluster_dir, compute_nodes=2, meta_store=url)) as cluster:
+        def restart_meta_and_kill_a_node() -> None:
+            cluster.computes[0].kill()
+            cluster.meta.kill()
+            cluster.meta.start()
 
-            writers = run_with_fault(cluster, restart_meta_and_kill_a_node)
-            verify(cluster.dsn(), writers)
-        except BaseException:
-            print(cluster.logs())
-            raise
-        finally:
-            cluster.kill_all()
+        writers = run_with_fault(cluster, restart_meta_and_kill_a_node)
+        verify(cluster.dsn(), writers)
 
 
 def _actors_on(address: str) -> int:
@@ -242,8 +219,7 @@ def _actors_on(address: str) -> int:
 
 
 def test_a_restarted_node_rejoins_and_gets_work_after_a_rescale(cluster_dir: Path) -> None:
-    cluster = Cluster(cluster_dir, compute_nodes=2).start()
-    try:
+    with running(Cluster(cluster_dir, compute_nodes=2)) as cluster:
         setup(cluster.dsn())
         with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
             conn.execute("SET implicit_flush = true")
@@ -267,17 +243,11 @@ def test_a_restarted_node_rejoins_and_gets_work_after_a_rescale(cluster_dir: Pat
             conn.execute("INSERT INTO orders VALUES (1001, 'b', 2), (1002, 'c', 3)")
             conn.execute("DELETE FROM orders WHERE id < 50")
         verify(cluster.dsn(), [])
-    except BaseException:
-        print(cluster.logs())
-        raise
-    finally:
-        cluster.kill_all()
 
 
 def test_a_frozen_node_loses_its_lease_and_commits_nothing_stale(cluster_dir: Path) -> None:
     """SIGSTOP past the heartbeat timeout: meta moves the work; after SIGCONT the zombie must not commit."""
-    cluster = Cluster(cluster_dir, compute_nodes=3, heartbeat_timeout=2.0).start()
-    try:
+    with running(Cluster(cluster_dir, compute_nodes=3, heartbeat_timeout=2.0)) as cluster:
         def freeze_then_thaw() -> None:
             victim = cluster.computes[2]
             assert victim.proc is not None
@@ -291,11 +261,6 @@ def test_a_frozen_node_loses_its_lease_and_commits_nothing_stale(cluster_dir: Pa
 
         writers = run_with_fault(cluster, freeze_then_thaw)
         verify(cluster.dsn(), writers)
-    except BaseException:
-        print(cluster.logs())
-        raise
-    finally:
-        cluster.kill_all()
 
 
 def test_standalone_runs_every_role_as_a_child_process(tmp_path: Path) -> None:

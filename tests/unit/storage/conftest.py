@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import itertools
-import socket
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from storage.object_store.s3 import S3ObjectStore
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.helpers.s3 import moto_server
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 _buckets = itertools.count()
