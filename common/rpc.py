@@ -31,7 +31,9 @@ class InjectBarrier:
 class BarrierCompleteReport:
     """Every actor of a node passed a barrier; for a checkpoint, the SSTs it uploaded.
 
-    `ssts` holds `storage.version.SstInfo` values.
+    `ssts` holds `storage.version.SstInfo` values. `backfilled` names the actors that
+    finished reading their upstreams' existing rows since the node's last report: what
+    they emitted belongs to an epoch no later than the next barrier's previous one.
     """
 
     node_id: int
@@ -39,6 +41,7 @@ class BarrierCompleteReport:
     prev_epoch: int
     kind: BarrierKind
     ssts: tuple[Any, ...]
+    backfilled: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,8 +96,8 @@ class ComputeNode:
             self.store.update_version(version)
 
     async def backfill_progress(self) -> dict[int, tuple[int, int]]:
-        """Actor id -> (rows emitted, rows to emit) of the backfills running here."""
-        return dict(self.streams.backfill_progress)
+        """Actor id -> (vnodes read, vnodes to read) of the backfills running here."""
+        return self.streams.barrier_manager.backfills.progress()
 
     def set_node_id(self, node_id: int) -> None:
         """A (re-)registration gave this node a new id."""

@@ -114,6 +114,8 @@ class BarrierManager:
         self._task: asyncio.Task[None] | None = None
         self.recovery_count = 0
         self.last_barrier_latency_ms = 0.0
+        self._backfilled: set[int] = set()  # actors that reported their backfill finished
+        self._backfill_news = asyncio.Condition()
 
     @property
     def committed_epoch(self) -> int:
@@ -154,6 +156,17 @@ class BarrierManager:
         async with self._committed:
             await self._committed.wait_for(lambda: self.committed_epoch >= epoch)
 
+    async def wait_backfilled(self, actor_ids: set[int]) -> None:
+        """Until every one of the actors reported its backfill finished; fails if the cluster recovers first
+        (recovery drops jobs whose creation has not committed)."""
+        recoveries = self.recovery_count
+        async with self._backfill_news:
+            await self._backfill_news.wait_for(
+                lambda: actor_ids <= self._backfilled or self.recovery_count != recoveries)
+        if not actor_ids <= self._backfilled:
+            raise CannotConnectNow("the cluster recovered while the view was being created; create it again")
+        self._backfilled -= actor_ids
+
     def request_recovery(self, reason: str) -> None:
         if self._recovery_reason is None:
             self._recovery_reason = reason
@@ -172,6 +185,10 @@ class BarrierManager:
             return  # a report from before a recovery
         inflight.pending.discard(report.node_id)
         inflight.ssts.extend(report.ssts)
+        if report.backfilled:
+            async with self._backfill_news:
+                self._backfilled.update(report.backfilled)
+                self._backfill_news.notify_all()
         await self._try_commit()
 
     def actor_failure(self, failure: ActorFailure) -> None:
@@ -309,6 +326,9 @@ class BarrierManager:
             attempt += 1
             self.recovery_count += 1
             log.warning("recovery #%d (attempt %d): %s", self.recovery_count, attempt, reason)
+            async with self._backfill_news:  # creations waiting for backfills fail: their jobs are dropped
+                self._backfilled.clear()
+                self._backfill_news.notify_all()
             self._recovery_reason = None
             for inflight in self._inflight.values():
                 if inflight.command is not None:

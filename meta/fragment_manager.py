@@ -71,6 +71,11 @@ def is_source(node: StreamNode) -> bool:
     return _contains(node, DmlNode)
 
 
+def has_backfill(node: StreamNode) -> bool:
+    """Whether actors of this plan first read their upstreams' existing rows."""
+    return (isinstance(node, StreamScanNode) and node.backfill) or any(has_backfill(i) for i in stream_inputs(node))
+
+
 def without_backfill(node: StreamNode) -> StreamNode:
     """The same plan with every StreamScan's backfill off (a created view never backfills again)."""
     if isinstance(node, StreamScanNode):

@@ -1,10 +1,10 @@
 """The meta node: catalog, cluster membership, stream scheduling, barriers and the version.
 
 Frontends call it for DDL, FLUSH and the committed snapshot; compute nodes
-report barriers and failures to it. Creating a streaming job takes two
-barriers: the first starts its actors (and backfill), the second commits a
-checkpoint that holds the complete backfill, together with the job's
-catalog entry. Dropping a job stops its actors and removes its entry in
+report barriers and failures to it. Creating a streaming job starts its
+actors at one barrier; they read their upstreams' existing rows while
+barriers keep flowing, and report when done; a later checkpoint, which
+holds the complete backfill, commits the job's catalog entry. Dropping a job stops its actors and removes its entry in
 one barrier.
 """
 
@@ -36,7 +36,7 @@ from meta import rescheduler
 from meta.barrier_manager import BarrierManager, Command, ComputeClient
 from meta.catalog_manager import CatalogManager
 from meta.cluster_manager import ClusterManager, WorkerInfo
-from meta.fragment_manager import FragmentManager, PlacedFragment
+from meta.fragment_manager import FragmentManager, PlacedFragment, has_backfill
 from meta.hummock_manager import HummockManager
 from meta.meta_store import MetaStore
 from meta.notification import NotificationHub
@@ -59,6 +59,11 @@ class MetaConfig:
     snapshot_lease_s: float = SNAPSHOT_LEASE_S  # a transaction's pinned snapshot lapses unless renewed
     object_store: str = ""  # what compute nodes and compactors open (cluster mode)
     s3_endpoint: str | None = None
+
+
+def _backfilling_actors(placed: Sequence[PlacedFragment]) -> set[int]:
+    """The actors of a new job that read existing rows first."""
+    return {a.actor_id for pf in placed if has_backfill(pf.fragment.root) for a in pf.actors}
 
 
 class MetaNode:
@@ -269,6 +274,7 @@ class MetaNode:
             self._creating[relation.id] = relation
             try:
                 await self._start_job(relation, placed)
+                await self.barriers.wait_backfilled(_backfilling_actors(placed))
                 created = dataclasses.replace(relation, status=JobStatus.CREATED, created_at_ms=int(time.time() * 1000),
                                               fragment_ids=tuple(f.fragment_id for f in graph.fragments))
 

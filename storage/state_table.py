@@ -101,7 +101,8 @@ class StateTable:
 
     # -- keys ------------------------------------------------------------------
 
-    def _key_of_row(self, row: Sequence[object], vnode: int | None) -> bytes:
+    def key_of_row(self, row: Sequence[object], vnode: int | None = None) -> bytes:
+        """The row's key here: its vnode's prefix, then its memcomparable primary key."""
         pk = [row[i] for i in self.desc.pk]
         if vnode is None:
             vnode = vnode_of_row([row[i] for i in self.desc.dist_key], self._dist_arrow)
@@ -120,13 +121,13 @@ class StateTable:
         self._mem[key] = row
 
     def insert(self, row: Sequence[object], vnode: int | None = None) -> None:
-        self._put(self._key_of_row(row, vnode), tuple(row))
+        self._put(self.key_of_row(row, vnode), tuple(row))
 
     def delete(self, row: Sequence[object], vnode: int | None = None) -> None:
-        self._put(self._key_of_row(row, vnode), None)
+        self._put(self.key_of_row(row, vnode), None)
 
     def update(self, old: Sequence[object], new: Sequence[object], vnode: int | None = None) -> None:
-        old_key, new_key = self._key_of_row(old, vnode), self._key_of_row(new, vnode)
+        old_key, new_key = self.key_of_row(old, vnode), self.key_of_row(new, vnode)
         if old_key != new_key:
             self._put(old_key, None)
         self._put(new_key, tuple(new))

@@ -17,6 +17,7 @@ from common.errors import EddyError
 from common.message import Message
 from common.types import DataType
 from common.vnode import VnodeBitmap
+from compute.stream.local_barrier_manager import BackfillTracker
 from storage.state_store import StateStore
 
 log = logging.getLogger("eddy.stream")
@@ -38,8 +39,7 @@ class ActorContext:
     vnodes: VnodeBitmap | None
     job_name: str = ""
     expression_errors: int = field(default=0)
-    # actor id -> (rows emitted, rows in the snapshot) of a backfill; shared by the node's actors
-    backfill_progress: dict[int, tuple[int, int]] = field(default_factory=dict)
+    backfills: BackfillTracker = field(default_factory=BackfillTracker)  # the node's, shared by its actors
 
     def report_expression_error(self, err: EddyError, rows: int) -> None:
         """An expression failed inside a running view: its rows get NULL, the view keeps running."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from common.message import Barrier
@@ -52,6 +52,45 @@ class SourceQueue:
             self._room.notify_all()
 
 
+class BackfillTracker:
+    """The backfills running on this node: per actor, the vnodes read of the vnodes to read.
+
+    An actor's stream scans register their vnodes when built and advance as they go;
+    an actor is finished once every one of its scans is (SHOW JOBS reads the progress,
+    meta learns of finished actors from barrier reports).
+    """
+
+    def __init__(self) -> None:
+        self._progress: dict[int, tuple[int, int]] = {}
+        self._reported: set[int] = set()
+
+    def register(self, actor_id: int, vnodes: int) -> None:
+        done, total = self._progress.get(actor_id, (0, 0))
+        self._progress[actor_id] = (done, total + vnodes)
+
+    def advance(self, actor_id: int, vnodes: int) -> None:
+        done, total = self._progress[actor_id]
+        self._progress[actor_id] = (done + vnodes, total)
+
+    def progress(self) -> dict[int, tuple[int, int]]:
+        return dict(self._progress)
+
+    def newly_finished(self) -> tuple[int, ...]:
+        """Actors whose backfill finished since the last call."""
+        out = tuple(a for a, (done, total) in self._progress.items() if done >= total and a not in self._reported)
+        self._reported.update(out)
+        return out
+
+    def forget(self, actor_ids: Iterable[int]) -> None:
+        for a in actor_ids:
+            self._progress.pop(a, None)
+            self._reported.discard(a)
+
+    def clear(self) -> None:
+        self._progress.clear()
+        self._reported.clear()
+
+
 @dataclass
 class _Epoch:
     barrier: Barrier
@@ -76,6 +115,7 @@ class LocalBarrierManager:
         self._completions: asyncio.Queue[_Epoch] = asyncio.Queue()
         self._completer: asyncio.Task[None] | None = None
         self.failed = False
+        self.backfills = BackfillTracker()
 
     def start(self) -> None:
         self._completer = asyncio.get_running_loop().create_task(self._complete_loop(), name="barrier-completer")
@@ -129,7 +169,7 @@ class LocalBarrierManager:
             try:
                 ssts = await self.store.sync(b.epoch.prev) if b.is_checkpoint else []
                 await self._report(BarrierCompleteReport(st.reporter, b.epoch.curr, b.epoch.prev,
-                                                         b.kind, tuple(ssts)))
+                                                         b.kind, tuple(ssts), self.backfills.newly_finished()))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

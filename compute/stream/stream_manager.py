@@ -46,7 +46,6 @@ class StreamManager:
         self.locations: dict[int, int] = {}
         self.addresses: dict[int, str] = {}
         self._clients: dict[str, RpcClient] = {}
-        self.backfill_progress: dict[int, tuple[int, int]] = {}  # see ActorContext.backfill_progress
 
     def channel(self, upstream: int, downstream: int) -> Channel:
         """The local channel from `upstream` (anywhere) into `downstream` (on this node)."""
@@ -80,7 +79,7 @@ class StreamManager:
         built = []
         for info in infos:
             ctx = ActorContext(info.actor_id, info.fragment_id, self.store, info.vnodes,
-                               names.get(info.fragment_id, ""), backfill_progress=self.backfill_progress)
+                               names.get(info.fragment_id, ""), backfills=self.barrier_manager.backfills)
             consumer = build_actor_executor(BuildContext(info, ctx, self.barrier_manager, self.channel, self.output))
             built.append(Actor(info.actor_id, info.fragment_id, consumer, self.barrier_manager))
             dml = find_node(info.node, DmlNode)
@@ -93,8 +92,8 @@ class StreamManager:
     def forget_actors(self, actor_ids: Iterable[int]) -> None:
         """Drop stopped actors (their tasks have ended after the Stop barrier) and their channels."""
         ids = set(actor_ids)
+        self.barrier_manager.backfills.forget(ids)
         for a in ids:
-            self.backfill_progress.pop(a, None)
             actor = self.actors.pop(a, None)
             if actor is not None:
                 actor.stop()
@@ -116,7 +115,7 @@ class StreamManager:
             actor.stop()
         self.actors.clear()
         self.dml_actors.clear()
-        self.backfill_progress.clear()
+        self.barrier_manager.backfills.clear()
         self._channels.clear()
         for out in self._outputs.values():
             asyncio.get_running_loop().create_task(out.close())

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg.types import TypeInfo
 
-from tests.helpers.eddy_server import EddyProcess
+from tests.helpers.eddy_server import EddyProcess, wait_until
 
 
 @pytest.fixture
@@ -163,6 +163,43 @@ def test_show_jobs_reports_the_progress_of_a_backfilling_view(eddy: EddyProcess,
         creator.join()
         conn.execute(f"DROP MATERIALIZED VIEW IF EXISTS {p}_slow")
         conn.execute(f"DROP TABLE IF EXISTS {p}_big")
+
+
+def test_a_backfilling_view_stalls_neither_writers_nor_other_views(eddy: EddyProcess, conn: psycopg.Connection,
+                                                                   uid: str) -> None:
+    p = f"cat_{uid}"
+    conn.execute("SET implicit_flush = true")
+    conn.execute(f"CREATE TABLE {p}_src (k INT PRIMARY KEY, g INT)")
+    conn.execute(f"CREATE MATERIALIZED VIEW {p}_live AS SELECT count(*) AS n FROM {p}_src")
+    conn.execute(f"INSERT INTO {p}_src SELECT k, k % 7 FROM generate_series(1, 4000) AS s(k)")
+    errors: list[BaseException] = []
+
+    def create() -> None:
+        try:
+            with psycopg.connect(eddy.dsn, autocommit=True) as other:
+                other.execute("SET backfill_rate_limit = 200")  # seconds of backfill
+                other.execute(f"CREATE MATERIALIZED VIEW {p}_slow AS SELECT g, count(*) AS n FROM {p}_src GROUP BY g")
+        except BaseException as e:
+            errors.append(e)
+
+    creator = threading.Thread(target=create)
+    creator.start()
+    try:
+        wait_until(lambda: any(r[1] == f"{p}_slow" for r in conn.execute("SHOW JOBS").fetchall()), timeout=30,
+                   message="the view's creation to start")
+        # while it backfills, writes commit and the other view follows them
+        conn.execute(f"INSERT INTO {p}_src VALUES (5000, 1)")
+        conn.execute(f"DELETE FROM {p}_src WHERE k <= 10")
+        assert one(conn, f"SELECT n FROM {p}_live") == 3991
+        assert creator.is_alive(), "the backfill ended before the writes: nothing was shown"
+        creator.join()
+        assert not errors, errors
+        assert one(conn, f"SELECT sum(n) FROM {p}_slow") == 3991  # and the new view has every change
+    finally:
+        creator.join()
+        conn.execute(f"DROP MATERIALIZED VIEW IF EXISTS {p}_slow")
+        conn.execute(f"DROP MATERIALIZED VIEW IF EXISTS {p}_live")
+        conn.execute(f"DROP TABLE IF EXISTS {p}_src")
 
 
 def test_backfill_rate_limit_is_a_checked_session_variable(conn: psycopg.Connection) -> None:

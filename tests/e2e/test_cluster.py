@@ -245,6 +245,41 @@ def test_a_restarted_node_rejoins_and_gets_work_after_a_rescale(cluster_dir: Pat
         verify(cluster.dsn(), [])
 
 
+def test_a_node_lost_while_a_view_backfills_cancels_its_creation_cleanly(cluster_dir: Path) -> None:
+    """Recovery drops a job whose creation has not committed: the CREATE fails, nothing of it remains, and
+    creating it again gives the right contents."""
+    with running(Cluster(cluster_dir, compute_nodes=2)) as cluster:
+        setup(cluster.dsn())
+        with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+            conn.execute("SET implicit_flush = true")
+            conn.execute("INSERT INTO orders VALUES " + ", ".join(f"({i}, '{'abc'[i % 3]}', {i})" for i in range(3000)))
+            failures: list[BaseException] = []
+
+            def create() -> None:
+                try:
+                    with psycopg.connect(cluster.dsn(), autocommit=True) as other:
+                        other.execute("SET backfill_rate_limit = 50")
+                        other.execute(f"CREATE MATERIALIZED VIEW late AS {VIEWS['revenue']}")
+                except BaseException as e:
+                    failures.append(e)
+
+            creator = threading.Thread(target=create)
+            creator.start()
+            wait_until(lambda: conn.execute("SHOW JOBS").fetchall(), timeout=60, message="the creation to start")
+            cluster.computes[1].kill()
+            creator.join(timeout=180)
+            assert not creator.is_alive()
+            assert failures and isinstance(failures[0], psycopg.Error), failures
+            assert failures[0].sqlstate == "57P03", failures[0]  # type: ignore[attr-defined]
+            wait_until(lambda: conn.execute("SHOW JOBS").fetchall() == [], timeout=60, message="no job left")
+            assert conn.execute("SELECT count(*) FROM pg_class WHERE relname = 'late'").fetchone() == (0,)
+            conn.execute(f"CREATE MATERIALIZED VIEW late AS {VIEWS['revenue']}")
+            conn.execute("INSERT INTO orders VALUES (5000, 'a', 1)")
+            assert _norm(conn.execute("SELECT * FROM late").fetchall()) == \
+                _norm(conn.execute("SELECT * FROM revenue").fetchall())
+        verify(cluster.dsn(), [])
+
+
 def test_a_frozen_node_loses_its_lease_and_commits_nothing_stale(cluster_dir: Path) -> None:
     """SIGSTOP past the heartbeat timeout: meta moves the work; after SIGCONT the zombie must not commit."""
     with running(Cluster(cluster_dir, compute_nodes=3, heartbeat_timeout=2.0)) as cluster:
