@@ -128,7 +128,7 @@ class Session:
         if isinstance(tree, _QUERY_TYPES):
             return tuple(query.plan_query(self, tree).columns)
         if isinstance(tree, (exp.Insert, exp.Update, exp.Delete, FastInsert)):
-            await self._describe_dml(stmt)
+            return await self._describe_dml(stmt)
         elif isinstance(tree, commands.DeclareCursor):
             query.plan_query(self, parse_one(str(tree.args["query"])))
         elif isinstance(tree, commands.FetchCursor) and not tree.args.get("move"):
@@ -145,23 +145,31 @@ class Session:
             return None if result.columns is None else tuple(result.columns)
         return None
 
-    async def _describe_dml(self, stmt: Statement) -> None:
-        """Bind a DML statement without running it, to learn its parameter types."""
+    async def _describe_dml(self, stmt: Statement) -> tuple[ResultColumn, ...] | None:
+        """Bind a DML statement without running it, to learn its parameter types (and RETURNING columns)."""
         if self.txn is not None and self.txn.failed:
-            return
-        original = self.run_dml
+            return None
+        original, original_returning = self.run_dml, self.run_dml_returning
 
         async def dry(plan: BatchDml) -> int:
             return 0
 
+        async def dry_returning(plan: BatchDml) -> list[pa.RecordBatch]:
+            return []
+
         self.run_dml = dry  # type: ignore[method-assign]
+        self.run_dml_returning = dry_returning  # type: ignore[method-assign]
         saved_unflushed = self._unflushed
         self._unflushed = False
         try:
-            await self._dispatch(stmt)
+            result = await self._dispatch(stmt)
         finally:
             self.run_dml = original  # type: ignore[method-assign]
+            self.run_dml_returning = original_returning  # type: ignore[method-assign]
             self._unflushed = saved_unflushed
+        if isinstance(result.batches, AsyncGenerator):
+            await result.batches.aclose()
+        return None if result.columns is None else tuple(result.columns)
 
     async def execute(self, stmt: PreparedStatement, params: list[object]) -> QueryResult:
         if stmt.handle is None:
@@ -345,6 +353,15 @@ class Session:
         if self.txn is not None:
             return await self._keep_write(plan)
         return await self._apply_dml(plan, flush=self.vars.implicit_flush)
+
+    async def run_dml_returning(self, plan: BatchDml) -> list[pa.RecordBatch]:
+        """Run a DML plan and return the rows it writes: its input, computed first (for RETURNING)."""
+        if self.read_only():
+            raise ReadOnlySqlTransaction(f"cannot execute {plan.kind.value.upper()} in a read-only transaction")
+        batches = [b async for b in self.run_query(plan.input) if b.num_rows]
+        if batches:
+            await self.run_dml(dataclasses.replace(plan, input=BatchArrow(_ipc(batches), plan.input.types)))
+        return batches
 
     async def _apply_dml(self, plan: BatchNode, *, flush: bool) -> int:
         recoveries = self.meta.recovery_count

@@ -186,12 +186,12 @@ class QueryBinder:
         order_binder: ExprBinder
         if has_aggregate:
             plan, scope_binder = self._aggregate(sel, plan, items)
-            exprs = [scope_binder.bind(_unalias(e)) for e in items]
+            exprs = [scope_binder.bind(unalias(e)) for e in items]
             order_binder = scope_binder
         else:
             extras = Extras(len(plan.fields), apply=True, srf=True, window=True)
             scope_binder = self._binder(plan.fields, "SELECT", extras)
-            exprs = [scope_binder.bind(_unalias(e)) for e in items]
+            exprs = [scope_binder.bind(unalias(e)) for e in items]
             order_binder = self._binder(plan.fields, "ORDER BY")
             if extras:
                 plan = extras.build(plan)
@@ -306,19 +306,7 @@ class QueryBinder:
         return LJoin(left, right, jt, condition)
 
     def _expand_stars(self, items: Sequence[exp.Expression], fields: Sequence[Field]) -> list[exp.Expression]:
-        out: list[exp.Expression] = []
-        for e in items:
-            if isinstance(e, exp.Star):
-                out.extend(_column_node(f) for f in fields if not f.hidden)
-            elif isinstance(e, exp.Column) and isinstance(e.this, exp.Star):
-                q = identifier(e.args.get("table"))
-                matched = [f for f in fields if f.qualifier == q and not f.hidden]
-                if not any(f.qualifier == q for f in fields):
-                    raise UndefinedTable(f'missing FROM-clause entry for table "{q}"')
-                out.extend(_column_node(f) for f in matched)
-            else:
-                out.append(e)
-        return out
+        return expand_stars(items, fields)
 
     # -- aggregation ---------------------------------------------------------------------
 
@@ -338,7 +326,7 @@ class QueryBinder:
         projection = group_exprs + collector.inputs
         k = len(group_exprs)
         # Bind every agg first so the pre-aggregation projection is complete.
-        bound_items = [pre_binder.bind(_unalias(e)) for e in items]
+        bound_items = [pre_binder.bind(unalias(e)) for e in items]
         having = sel.args.get("having")
         having_expr = ExprBinder(in_scope, self.ctx, "HAVING", agg=collector.add, outer=self.outer).bind_predicate(
             having.this) if having is not None else None
@@ -365,7 +353,7 @@ class QueryBinder:
             pos = int(g.this)
             if not 1 <= pos <= len(items):
                 raise InvalidColumnReference(f"GROUP BY position {pos} is not in select list")
-            return _unalias(items[pos - 1])
+            return unalias(items[pos - 1])
         if isinstance(g, exp.Column) and not g.args.get("table"):
             name = identifier(g.this)
             if not any(f.name == name for f in fields):
@@ -436,7 +424,24 @@ class QueryBinder:
         return LLimit(plan, limit, offset)
 
 
-def _unalias(e: exp.Expression) -> exp.Expression:
+def expand_stars(items: Sequence[exp.Expression], fields: Sequence[Field]) -> list[exp.Expression]:
+    """A select list (or RETURNING list) with `*` and `t.*` replaced by the visible columns they stand for."""
+    out: list[exp.Expression] = []
+    for e in items:
+        if isinstance(e, exp.Star):
+            out.extend(_column_node(f) for f in fields if not f.hidden)
+        elif isinstance(e, exp.Column) and isinstance(e.this, exp.Star):
+            q = identifier(e.args.get("table"))
+            matched = [f for f in fields if f.qualifier == q and not f.hidden]
+            if not any(f.qualifier == q for f in fields):
+                raise UndefinedTable(f'missing FROM-clause entry for table "{q}"')
+            out.extend(_column_node(f) for f in matched)
+        else:
+            out.append(e)
+    return out
+
+
+def unalias(e: exp.Expression) -> exp.Expression:
     return e.this if isinstance(e, exp.Alias) else e
 
 

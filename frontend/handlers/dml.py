@@ -10,6 +10,8 @@ holding its changes is committed.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -31,9 +33,10 @@ from common.expr import Cast, Expr, InputRef, Literal
 from common.pgtext import FormatOptions, parse_array
 from common.plan import BatchArrow, BatchDml, BatchFilter, BatchProject, BatchScan, DmlKind
 from common.types import BIGINT, DataType, TypeName
-from frontend.binder.expr import ExprBinder, Scope, identifier
-from frontend.binder.query import QueryBinder
-from frontend.pgwire.session_api import QueryResult
+from frontend.binder.expr import BindContext, ExprBinder, Scope, identifier
+from frontend.binder.naming import output_name
+from frontend.binder.query import QueryBinder, expand_stars, unalias
+from frontend.pgwire.session_api import QueryResult, ResultColumn
 from frontend.planner.batch import to_batch
 from frontend.planner.logical import Field, LogicalNode, LValues
 from frontend.planner.optimizer import optimize
@@ -67,8 +70,6 @@ def assignment_cast(e: Expr, target: DataType, column: str) -> Expr:
 
 
 async def insert(session: Session, tree: exp.Insert) -> QueryResult:
-    if tree.args.get("returning"):
-        raise FeatureNotSupported("INSERT ... RETURNING is not supported yet")
     if tree.args.get("conflict"):
         raise FeatureNotSupported("INSERT ... ON CONFLICT is not supported; a table with a primary key already "
                                   "overwrites the existing row")
@@ -117,8 +118,9 @@ async def insert(session: Session, tree: exp.Insert) -> QueryResult:
     if not binder.ctx.describing:
         _check_literal_keys(rel, plan, position, pk_names)
     project = BatchProject(to_batch(plan), tuple(exprs), tuple(c.type for c in visible))
-    count = await session.run_dml(BatchDml(DmlKind.INSERT, rel.id, rel.desc, project, (BIGINT,)))
-    return QueryResult("INSERT", row_count=count)
+    fields = tuple(Field(c.name, c.type, rel.name) for c in visible)
+    returning = _bind_returning(tree, rel, fields, binder.ctx)
+    return await _run("INSERT", session, BatchDml(DmlKind.INSERT, rel.id, rel.desc, project, (BIGINT,)), returning)
 
 
 async def insert_literals(session: Session, tree: FastInsert, sql: str) -> QueryResult:
@@ -150,10 +152,7 @@ async def insert_literals(session: Session, tree: FastInsert, sql: str) -> Query
         arrays.append(arr)
     types = tuple(c.type for c in visible)
     data = pa.RecordBatch.from_arrays(arrays, [f"c{i}" for i in range(len(arrays))])
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, data.schema) as writer:
-        writer.write_batch(data)
-    source = BatchArrow(sink.getvalue().to_pybytes(), types)
+    source = BatchArrow(_ipc(data), types)
     count = await session.run_dml(BatchDml(DmlKind.INSERT, rel.id, rel.desc, source, (BIGINT,)))
     return QueryResult("INSERT", row_count=count)
 
@@ -232,9 +231,9 @@ async def update(session: Session, tree: exp.Update) -> QueryResult:
     old = [InputRef(i, c.type) for i, c in enumerate(rel.columns)]
     exprs = tuple(old) + tuple(new.get(i, old[i]) for i in range(len(old)))
     project = BatchProject(source, exprs, rel.desc.types * 2)
+    returning = _bind_returning(tree, rel, scope.fields, ctx)
     await session.read_own_writes()
-    count = await session.run_dml(BatchDml(DmlKind.UPDATE, rel.id, rel.desc, project, (BIGINT,)))
-    return QueryResult("UPDATE", row_count=count)
+    return await _run("UPDATE", session, BatchDml(DmlKind.UPDATE, rel.id, rel.desc, project, (BIGINT,)), returning)
 
 
 async def delete(session: Session, tree: exp.Delete) -> QueryResult:
@@ -242,10 +241,61 @@ async def delete(session: Session, tree: exp.Delete) -> QueryResult:
         raise FeatureNotSupported("DELETE ... USING is not supported yet")
     rel = _target(session, tree.this)
     scan, scope = _scan_scope(rel, tree.this)
-    source = _filtered(scan, tree, scope, session.bind_context())
+    ctx = session.bind_context()
+    source = _filtered(scan, tree, scope, ctx)
+    returning = _bind_returning(tree, rel, scope.fields, ctx)
     await session.read_own_writes()
-    count = await session.run_dml(BatchDml(DmlKind.DELETE, rel.id, rel.desc, source, (BIGINT,)))
-    return QueryResult("DELETE", row_count=count)
+    return await _run("DELETE", session, BatchDml(DmlKind.DELETE, rel.id, rel.desc, source, (BIGINT,)), returning)
+
+
+@dataclass(frozen=True, slots=True)
+class _Returning:
+    exprs: tuple[Expr, ...]
+    columns: list[ResultColumn]
+
+
+def _bind_returning(tree: exp.Expression, rel: Relation, fields: tuple[Field, ...],
+                    ctx: BindContext) -> _Returning | None:
+    """RETURNING's expressions over the rows a statement writes (`fields`: those rows' columns)."""
+    returning = tree.args.get("returning")
+    if returning is None:
+        return None
+    binder = ExprBinder(Scope(fields), ctx, "RETURNING")
+    exprs: list[Expr] = []
+    columns: list[ResultColumn] = []
+    for item in expand_stars(returning.expressions, fields):
+        e = binder.bind(unalias(item))
+        exprs.append(e)
+        source = (rel.id, e.index + 1) if isinstance(e, InputRef) else (0, 0)
+        columns.append(ResultColumn(output_name(item), e.type, *source))
+    return _Returning(tuple(exprs), columns)
+
+
+async def _run(command: str, session: Session, plan: BatchDml, returning: _Returning | None) -> QueryResult:
+    """Run the DML; with RETURNING, answer with its expressions over the rows written (an UPDATE's new rows)."""
+    if returning is None:
+        return QueryResult(command, row_count=await session.run_dml(plan))
+    written = await session.run_dml_returning(plan)
+    types = plan.input.types
+    if plan.kind is DmlKind.UPDATE:
+        width = len(types) // 2
+        written = [pa.RecordBatch.from_arrays(b.columns[width:], [f"c{i}" for i in range(width)]) for b in written]
+        types = types[width:]
+
+    async def rows() -> AsyncIterator[pa.RecordBatch]:
+        for batch in written:
+            source = BatchArrow(_ipc(batch), types)
+            async for out in session.run_query(BatchProject(source, returning.exprs, tuple(e.type for e in returning.exprs))):
+                yield out
+
+    return QueryResult(command, columns=returning.columns, batches=rows())
+
+
+def _ipc(batch: pa.RecordBatch) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+    return sink.getvalue().to_pybytes()
 
 
 def _filtered(scan: BatchScan, tree: exp.Expression, scope: Scope, ctx) -> BatchScan | BatchFilter:  # type: ignore[no-untyped-def]

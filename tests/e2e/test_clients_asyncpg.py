@@ -41,6 +41,27 @@ async def test_prepared_statements_with_every_parameter_type(eddy: EddyProcess, 
         await c.close()
 
 
+async def test_returning_over_the_extended_protocol(eddy: EddyProcess, uid: str) -> None:
+    c = await asyncpg.connect(eddy.dsn)
+    t = f"apr_{uid}"
+    try:
+        await c.execute("SET implicit_flush = true")
+        await c.execute(f"CREATE TABLE {t} (id INT PRIMARY KEY, name TEXT, score DOUBLE PRECISION)")
+        insert = await c.prepare(f"INSERT INTO {t} VALUES ($1, $2, $3) RETURNING id, score * 2 AS twice")
+        # Describe tells the RETURNING columns before anything runs
+        assert [(a.name, a.type.name) for a in insert.get_attributes()] == [("id", "int4"), ("twice", "float8")]
+        assert tuple(await insert.fetchrow(1, "a", 1.5)) == (1, 3.0)
+        await c.execute(f"INSERT INTO {t} VALUES (2, 'b', 2), (3, 'c', 3)")
+        updated = await c.fetch(f"UPDATE {t} SET score = score + $1 WHERE id >= $2 RETURNING *", 10.0, 2)
+        assert sorted(tuple(r) for r in updated) == [(2, "b", 12.0), (3, "c", 13.0)]
+        assert await c.fetchval(f"DELETE FROM {t} WHERE id = $1 RETURNING name", 3) == "c"
+        assert await c.fetch(f"DELETE FROM {t} WHERE id = $1 RETURNING name", 3) == []
+        assert sorted(tuple(r) for r in await c.fetch(f"SELECT * FROM {t}")) == [(1, "a", 1.5), (2, "b", 12.0)]
+    finally:
+        await c.execute(f"DROP TABLE IF EXISTS {t}")
+        await c.close()
+
+
 async def test_pool_acquire_release_resets_sessions(eddy: EddyProcess) -> None:
     pool = await asyncpg.create_pool(eddy.dsn, min_size=1, max_size=1)
     try:
