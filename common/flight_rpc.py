@@ -288,12 +288,18 @@ class RpcClient:
 
 
 class ExchangeWriter:
-    """The sending end of an exchange stream. A write waits while the receiver is behind."""
+    """The sending end of an exchange stream. A write waits while the receiver is behind.
+
+    Each stream writes on a thread of its own: a blocked stream (its receiver is behind) must hold
+    back only its producer, never another stream's writes (barriers must get through to align) nor
+    the node's control calls, as it would by occupying a shared pool.
+    """
 
     def __init__(self, writer: fl.FlightStreamWriter, reader: fl.FlightStreamReader) -> None:
         self._writer = writer
         self._reader = reader
         self._lock = asyncio.Lock()
+        self._thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="eddy-exchange")
 
     def _write(self, msg: Message) -> None:
         try:
@@ -306,7 +312,7 @@ class ExchangeWriter:
 
     async def send(self, msg: Message) -> None:
         async with self._lock:
-            await asyncio.get_running_loop().run_in_executor(_POOL, self._write, msg)
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._write, msg)
 
     async def close(self) -> None:
         def finish() -> None:
@@ -316,4 +322,7 @@ class ExchangeWriter:
             except (fl.FlightError, OSError):
                 pass
 
-        await asyncio.get_running_loop().run_in_executor(_POOL, finish)
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._thread, finish)
+        finally:
+            self._thread.shutdown(wait=False)
