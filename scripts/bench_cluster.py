@@ -10,7 +10,7 @@ two state sizes at least 50 times apart:
 as p50 and p99 over the kills. The killed node is restarted after each kill.
 It also prints steady-state ingest throughput with 1 and with 3 compute nodes.
 
-Usage: .venv/bin/python scripts/bench_cluster.py [--kills 10] [--small 10000] [--large 500000]
+Usage: .venv/bin/python scripts/bench_cluster.py [--kills 10] [--small 10000] [--large 1000000]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common.flight_rpc import RpcClient
+from scripts.bench_common import object_store_size, percentile
 from tests.helpers.cluster import Cluster
 
 SCHEMA = [
@@ -38,11 +39,6 @@ SCHEMA = [
 GROUPS = 5000
 
 
-def percentile(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
-
-
 def load(dsn: str, start: int, rows: int, batch: int = 2000) -> float:
     t0 = time.perf_counter()
     with psycopg.connect(dsn, autocommit=True) as c:
@@ -52,10 +48,6 @@ def load(dsn: str, start: int, rows: int, batch: int = 2000) -> float:
                                                                for i in range(b, b + n)))
         c.execute("FLUSH")
     return rows / (time.perf_counter() - t0)
-
-
-def object_bytes(root: Path) -> int:
-    return sum(p.stat().st_size for p in (root / "objects").rglob("*.sst"))
 
 
 class Trickle(threading.Thread):
@@ -111,7 +103,7 @@ def recovery_round(root: Path, rows: int, kills: int, heartbeat: float) -> None:
                 c.execute(s)
             c.execute("INSERT INTO dims VALUES " + ", ".join(f"({k}, 'n{k % 100}')" for k in range(GROUPS)))
         rate = load(cluster.dsn(), 0, rows)
-        size = object_bytes(root)
+        _, _, live_ssts, live_bytes = object_store_size(root)
         meta = RpcClient(cluster.meta_addr)
         trickle = Trickle(cluster.dsn(), 10_000_000)
         trickle.start()
@@ -121,8 +113,8 @@ def recovery_round(root: Path, rows: int, kills: int, heartbeat: float) -> None:
             detections.append(d)
             recoveries.append(r)
         trickle.stop.set()
-        print(f"state: {rows:,} rows, {size / 1e6:.1f} MB of SSTs (loaded at {rate:,.0f} rows/s); {kills} kills, "
-              f"heartbeat timeout {heartbeat}s:")
+        print(f"state: {rows:,} rows, {live_bytes / 1e6:.1f} MB in {live_ssts} SSTs of the committed version "
+              f"(loaded at {rate:,.0f} rows/s); {kills} kills, heartbeat timeout {heartbeat}s:")
         print(f"  detection  p50 {percentile(detections, 50):.2f} s  p99 {percentile(detections, 99):.2f} s")
         print(f"  recovery   p50 {percentile(recoveries, 50):.2f} s  p99 {percentile(recoveries, 99):.2f} s "
               "(kill to the first checkpoint committed after recovery)")
@@ -154,7 +146,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kills", type=int, default=10)
     ap.add_argument("--small", type=int, default=10_000, help="rows of the small state")
-    ap.add_argument("--large", type=int, default=500_000, help="rows of the large state (>= 50x --small)")
+    ap.add_argument("--large", type=int, default=1_000_000, help="rows of the large state (its bytes >= 50x --small's)")
     ap.add_argument("--heartbeat-timeout", type=float, default=2.0)
     ap.add_argument("--throughput-rows", type=int, default=40_000, help="rows per writer (3 writers)")
     args = ap.parse_args()

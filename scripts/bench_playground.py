@@ -15,9 +15,7 @@ Usage: .venv/bin/python scripts/bench_playground.py [--rows 200000] [--small 200
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -28,7 +26,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from storage.version import HummockVersion
+from scripts.bench_common import object_store_size, percentile
 from tests.helpers.eddy_server import EddyProcess
 
 SCHEMA = [
@@ -40,11 +38,6 @@ SCHEMA = [
     "FROM events e JOIN dims d ON e.k = d.k GROUP BY d.name",
 ]
 GROUPS = 1000
-
-
-def percentile(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
 
 
 def ingest(dsn: str, start: int, rows: int, batch: int, writers: int) -> float:
@@ -101,16 +94,6 @@ def freshness(dsn: str, probes: int, base_id: int) -> tuple[list[float], list[fl
             agg_delays.append(seen_agg)
             join_delays.append(seen_join)
     return agg_delays, join_delays
-
-
-def object_store_size(data_dir: Path) -> tuple[int, int, int, int]:
-    """(SSTs, bytes) in the object store, and (SSTs, bytes) the committed version names."""
-    ssts = list((data_dir / "objects").rglob("*.sst"))
-    with sqlite3.connect(data_dir / "meta.db") as db:
-        row = db.execute("SELECT value FROM kv WHERE ns = 'hummock' AND key = 'version'").fetchone()
-    live_ids = HummockVersion.from_json(json.loads(row[0])).object_ids() if row else set()
-    live = [p for p in ssts if int(p.stem, 16) in live_ids]
-    return len(ssts), sum(p.stat().st_size for p in ssts), len(live), sum(p.stat().st_size for p in live)
 
 
 def peak_rss_mb(pid: int) -> float:
