@@ -5,23 +5,29 @@ L0 collects one overlapping group of SSTs per commit. When it holds
 level n outgrows its target (`base_level_bytes * level_multiplier^(n-1)`),
 the SST of it that overlaps least with level n+1 merges into n+1. The
 merge keeps what a reader at or above the watermark epoch can see, so
-steady inserts keep a bounded number of SSTs.
+steady inserts keep a bounded number of SSTs. The merge streams: inputs are
+read a few MB at a time and outputs uploaded as they fill.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pyarrow as pa
 
 from common import codec
-from storage.iterator import merge_for_compaction
+from storage.errors import DataCorrupted
+from storage.iterator import merge_for_compaction, windows
 from storage.object_store import ObjectStore
-from storage.sst import decode_sst
-from storage.sst_builder import BuiltSst, build_ssts
+from storage.sst import SstMeta, decode_block
+from storage.sst_builder import BuiltSst, SstWriter
+from storage.sstable_store import read_meta
 from storage.uploader import IdAllocator, upload_ssts
 from storage.version import HummockVersion, SstInfo
+
+READ_BYTES = 4 << 20  # consecutive blocks one ranged GET of a compaction input reads
 
 
 @codec.register
@@ -112,26 +118,79 @@ def _least_overlapping(version: HummockVersion, n: int) -> tuple[SstInfo, ...]:
 
 
 async def compact(task: CompactionTask, object_store: ObjectStore, id_allocator: IdAllocator, *,
-                  watermark_epoch: int | None = None) -> list[SstInfo]:
-    """Merge the task's inputs into new SSTs for its target level, uploaded; returns them sorted by key."""
+                  watermark_epoch: int | None = None, read_bytes: int = READ_BYTES) -> list[SstInfo]:
+    """Merge the task's inputs into new SSTs for its target level, uploaded; returns them sorted by key.
+
+    Each input run (an L0 SST, or a level's SSTs in key order) is read by
+    ranged GETs of up to `read_bytes` of consecutive blocks and merged with
+    the others a key window at a time; each output SST is uploaded as soon
+    as it is complete. Memory stays at about one read per run plus one
+    output SST, whatever the size of the task.
+    """
     watermark = task.watermark_epoch if watermark_epoch is None else watermark_epoch
-    datas = await asyncio.gather(*(object_store.get(s.object_key) for s in task.all_inputs))
-    built = await asyncio.to_thread(_merge_and_build, task, list(zip(task.all_inputs, datas)), watermark)
-    infos = await upload_ssts(built, object_store, id_allocator)
-    return sorted(infos, key=lambda s: s.smallest_key)
+    runs = _input_runs(task)
+    ssts = [s for run in runs for s in run]
+    metas = dict(zip((s.object_id for s in ssts),
+                     await asyncio.gather(*(read_meta(object_store, s) for s in ssts))))
+    writer = SstWriter(block_size=task.block_size, sst_target_bytes=task.sst_target_bytes, split_tables=True,
+                       compression=task.compression)
+    outputs: list[SstInfo] = []
+    for table_id in sorted({t for m in metas.values() for t in m.schemas}):
+        table_runs = [[s for s in run if table_id in metas[s.object_id].schemas] for run in runs]
+        table_runs = [run for run in table_runs if run]
+        schema = metas[table_runs[0][0].object_id].schemas[table_id]
+        sources = [_run_pieces(object_store, run, metas, table_id, read_bytes) for run in table_runs]
+        async for taken in windows(sources):
+            built = await asyncio.to_thread(_merge_window, writer, table_id, taken, schema, watermark,
+                                            task.drop_tombstones)
+            outputs += await upload_ssts(built, object_store, id_allocator)
+    outputs += await upload_ssts(await asyncio.to_thread(writer.finish), object_store, id_allocator)
+    return sorted(outputs, key=lambda s: s.smallest_key)
 
 
-def _merge_and_build(task: CompactionTask, inputs: list[tuple[SstInfo, bytes]], watermark: int) -> list[BuiltSst]:
-    pieces: dict[int, list[pa.RecordBatch]] = {}
-    schemas: dict[int, pa.Schema] = {}
-    for sst, data in inputs:
-        meta, blocks = decode_sst(data, sst.object_key)
-        for table_id, block in zip(meta.block_tables, blocks):
-            pieces.setdefault(table_id, []).append(block.batch)
-            schemas.setdefault(table_id, meta.schemas[table_id])
-    runs: list[tuple[int, pa.Table]] = []
-    for table_id in sorted(pieces):
-        merged = merge_for_compaction(pieces[table_id], schemas[table_id], watermark, task.drop_tombstones)
-        runs.append((table_id, merged))
-    return build_ssts(runs, block_size=task.block_size, sst_target_bytes=task.sst_target_bytes, split_tables=True,
-                      compression=task.compression)
+def _input_runs(task: CompactionTask) -> list[list[SstInfo]]:
+    """Sorted runs of non-overlapping SSTs: each L0 SST alone, a level's SSTs together in key order."""
+    runs = [[s] for s in task.inputs] if task.input_level == 0 else [sorted(task.inputs, key=_smallest)]
+    if task.target_inputs:
+        runs.append(sorted(task.target_inputs, key=_smallest))
+    return runs
+
+
+def _smallest(sst: SstInfo) -> bytes:
+    return sst.smallest_key
+
+
+async def _run_pieces(object_store: ObjectStore, run: list[SstInfo], metas: dict[int, SstMeta], table_id: int,
+                      read_bytes: int) -> AsyncIterator[pa.Table]:
+    """A run's entries of one table, in key order, a ranged GET of consecutive blocks at a time."""
+    for sst in run:
+        meta = metas[sst.object_id]
+        group: list[int] = []
+        for i in [i for i, t in enumerate(meta.block_tables) if t == table_id]:
+            if group and meta.offsets[i] + meta.lengths[i] - meta.offsets[group[0]] > read_bytes:
+                yield await _read_blocks(object_store, sst, meta, group)
+                group = []
+            group.append(i)
+        if group:
+            yield await _read_blocks(object_store, sst, meta, group)
+
+
+async def _read_blocks(object_store: ObjectStore, sst: SstInfo, meta: SstMeta, group: list[int]) -> pa.Table:
+    lo, last = meta.offsets[group[0]], group[-1]
+    hi = meta.offsets[last] + meta.lengths[last]
+    data = await object_store.get_range(sst.object_key, lo, hi)
+    if len(data) != hi - lo:
+        raise DataCorrupted(sst.object_key, "object shorter than its block index says")
+
+    def decode() -> pa.Table:
+        view = memoryview(data)
+        return pa.Table.from_batches([
+            decode_block(bytes(view[meta.offsets[i] - lo: meta.offsets[i] - lo + meta.lengths[i]]), meta, i,
+                         sst.object_key).batch for i in group])
+
+    return await asyncio.to_thread(decode)
+
+
+def _merge_window(writer: SstWriter, table_id: int, pieces: list[pa.Table], schema: pa.Schema, watermark: int,
+                  drop_tombstones: bool) -> list[BuiltSst]:
+    return writer.add(table_id, merge_for_compaction(pieces, schema, watermark, drop_tombstones))

@@ -132,16 +132,16 @@ def _last_key(t: pa.Table) -> bytes:
     return t.column(0)[t.num_rows - 1].as_py()  # type: ignore[no-any-return]
 
 
-async def merge_windows(sources: Sequence[PieceSource], schema: pa.Schema, read_epoch: int, *,
-                        reverse: bool = False) -> AsyncIterator[pa.Table]:
-    """Merge sorted sources a window at a time, yielding live rows in key order (descending if `reverse`).
+async def windows(sources: Sequence[PieceSource], *, reverse: bool = False) -> AsyncIterator[list[pa.Table]]:
+    """Cut sorted sources into windows: each yield is the pieces of every source for one key range.
 
     Each source yields non-empty entry tables, each sorted, in key order
     (descending order of pieces when `reverse`), and never spreads one key
     over two pieces. A window ends at the smallest last key among the
     pieces held (largest first key when reversed): everything up to it is
-    complete in every source, and at least one held piece is used up, so
-    memory stays at about one piece per source.
+    complete in every source, so a key's versions all fall in one window,
+    and at least one held piece is used up, so memory stays at about one
+    piece per source. Windows come in key order (descending if `reverse`).
     """
     held: list[pa.Table | None] = [None] * len(sources)
     done = [False] * len(sources)
@@ -172,6 +172,16 @@ async def merge_windows(sources: Sequence[PieceSource], schema: pa.Schema, read_
             if take.num_rows:
                 taken.append(take)
             held[i] = rest if rest.num_rows else None
+        yield taken
+
+
+async def merge_windows(sources: Sequence[PieceSource], schema: pa.Schema, read_epoch: int, *,
+                        reverse: bool = False) -> AsyncIterator[pa.Table]:
+    """Merge sorted sources a window at a time (see `windows`), yielding live rows in key order.
+
+    Rows come in descending key order when `reverse`.
+    """
+    async for taken in windows(sources, reverse=reverse):
         merged = merge_visible(taken, schema, read_epoch)
         if merged.num_rows:
             yield merged.take(pa.array(np.arange(merged.num_rows - 1, -1, -1))) if reverse else merged

@@ -2,7 +2,8 @@
 
 Cuts are computed with numpy over estimated row sizes; Python steps once
 per block, not per row. A key's versions always stay together, so a block
-may exceed the target when one key has many versions.
+may exceed the target when one key has many versions. Blocks are encoded
+as soon as they are cut, so a writer holds at most one SST's bytes.
 """
 
 from __future__ import annotations
@@ -95,60 +96,120 @@ def build_ssts(runs: Sequence[tuple[int, pa.Table]], *, block_size: int = 64 << 
     starts when the current one reaches `sst_target_bytes`, and at every
     table when `split_tables` (compaction output keeps tables apart).
     """
-    groups: list[list[_Block]] = []
-    current: list[_Block] = []
-    current_bytes = 0
+    writer = SstWriter(block_size=block_size, sst_target_bytes=sst_target_bytes, split_tables=split_tables,
+                       compression=compression)
+    out: list[BuiltSst] = []
     for table_id, table in runs:
+        out += writer.add(table_id, table)
+    return out + writer.finish()
+
+
+@dataclass(frozen=True, slots=True)
+class _EncodedBlock:
+    table_id: int
+    schema: pa.Schema
+    data: bytes
+    first_key: bytes  # user keys (table prefix included)
+    last_key: bytes
+    rows: int
+    key_hashes: np.ndarray
+    min_epoch: int
+    max_epoch: int
+    nbytes: int  # the estimate SST cuts are placed by
+
+
+class SstWriter:
+    """Builds SSTs from sorted entry tables fed a piece at a time, keeping at most one SST's encoded blocks.
+
+    `add` takes the next piece of a table's entries (table ids ascending, keys
+    ascending across pieces, a key's versions never split over two pieces) and
+    returns the SSTs it completed; `finish` returns the rest. Block cuts do not
+    depend on how the entries were divided into pieces: the tail of each piece
+    that does not fill a block waits for the next piece.
+    """
+
+    def __init__(self, *, block_size: int = 64 << 10, sst_target_bytes: int = 64 << 20, split_tables: bool = False,
+                 compression: str | None = None) -> None:
+        self._block_size = block_size
+        self._target = sst_target_bytes
+        self._split_tables = split_tables
+        self._compression = compression
+        self._blocks: list[_EncodedBlock] = []
+        self._bytes = 0
+        self._tail: tuple[int, pa.Table] | None = None
+
+    def add(self, table_id: int, table: pa.Table) -> list[BuiltSst]:
         if table.num_rows == 0:
-            continue
-        if split_tables and current:
-            groups.append(current)
-            current, current_bytes = [], 0
-        for block in _blocks(table_id, table.combine_chunks(), block_size):
-            if current and current_bytes + block.nbytes > sst_target_bytes:
-                groups.append(current)
-                current, current_bytes = [], 0
-            current.append(block)
-            current_bytes += block.nbytes
-    if current:
-        groups.append(current)
-    return [_encode_sst(g, compression) for g in groups]
+            return []
+        out: list[BuiltSst] = []
+        if self._tail is not None and self._tail[0] == table_id:
+            table = pa.concat_tables([self._tail[1], table])
+        else:
+            out += self._flush_tail()
+            if self._split_tables and self._blocks:
+                out.append(self._seal())
+        blocks = _blocks(table_id, table.combine_chunks(), self._block_size)
+        for b in blocks[:-1]:
+            out += self._append(b)
+        self._tail = (table_id, blocks[-1].table)
+        return out
+
+    def finish(self) -> list[BuiltSst]:
+        out = self._flush_tail()
+        if self._blocks:
+            out.append(self._seal())
+        return out
+
+    def _flush_tail(self) -> list[BuiltSst]:
+        if self._tail is None:
+            return []
+        table_id, table = self._tail
+        self._tail = None
+        out: list[BuiltSst] = []
+        for b in _blocks(table_id, table, self._block_size):
+            out += self._append(b)
+        return out
+
+    def _append(self, block: _Block) -> list[BuiltSst]:
+        out = []
+        if self._blocks and self._bytes + block.nbytes > self._target:
+            out.append(self._seal())
+        self._blocks.append(_encode_block(block, self._compression))
+        self._bytes += block.nbytes
+        return out
+
+    def _seal(self) -> BuiltSst:
+        built = _encode_sst(self._blocks)
+        self._blocks, self._bytes = [], 0
+        return built
 
 
-def _encode_sst(blocks: list[_Block], compression: str | None) -> BuiltSst:
-    parts: list[bytes] = []
-    offset = 0
+def _encode_block(b: _Block, compression: str | None) -> _EncodedBlock:
+    batch = b.table.combine_chunks().to_batches()[0]
+    prefix = table_prefix(b.table_id)
+    keys = batch.column(0)
+    mm = pc.min_max(batch.column(EPOCH)).as_py()
+    return _EncodedBlock(
+        b.table_id, batch.schema, encode_block(batch, compression), prefix + keys[0].as_py(),
+        prefix + keys[len(keys) - 1].as_py(), batch.num_rows,
+        key_hashes(b.table_id, keys.filter(pa.array(first_of_key(b.table)))), mm["min"], mm["max"], b.nbytes)
+
+
+def _encode_sst(blocks: list[_EncodedBlock]) -> BuiltSst:
+    offsets, pos = [], 0
     schemas: dict[int, pa.Schema] = {}
-    cols: dict[str, list] = {k: [] for k in ("table_ids", "first", "last", "offsets", "lengths", "crcs", "rows")}
-    hashes: list[np.ndarray] = []
-    min_epoch, max_epoch, entries = None, None, 0
     for b in blocks:
-        batch = b.table.combine_chunks().to_batches()[0]
-        data = encode_block(batch, compression)
-        prefix = table_prefix(b.table_id)
-        keys = batch.column(0)
-        schemas.setdefault(b.table_id, batch.schema)
-        cols["table_ids"].append(b.table_id)
-        cols["first"].append(prefix + keys[0].as_py())
-        cols["last"].append(prefix + keys[len(keys) - 1].as_py())
-        cols["offsets"].append(offset)
-        cols["lengths"].append(len(data))
-        cols["crcs"].append(zlib.crc32(data))
-        cols["rows"].append(batch.num_rows)
-        hashes.append(key_hashes(b.table_id, keys.filter(pa.array(first_of_key(b.table)))))
-        mm = pc.min_max(batch.column(EPOCH)).as_py()
-        min_epoch = mm["min"] if min_epoch is None else min(min_epoch, mm["min"])
-        max_epoch = mm["max"] if max_epoch is None else max(max_epoch, mm["max"])
-        entries += batch.num_rows
-        parts.append(data)
-        offset += len(data)
-    assert min_epoch is not None and max_epoch is not None
-    bloom = BloomFilter.build(np.concatenate(hashes))
-    index = index_table(cols["table_ids"], cols["first"], cols["last"], cols["offsets"], cols["lengths"],
-                        cols["crcs"], cols["rows"])
-    smallest, largest = cols["first"][0], cols["last"][-1]
+        schemas.setdefault(b.table_id, b.schema)
+        offsets.append(pos)
+        pos += len(b.data)
+    min_epoch, max_epoch = min(b.min_epoch for b in blocks), max(b.max_epoch for b in blocks)
+    entries = sum(b.rows for b in blocks)
+    bloom = BloomFilter.build(np.concatenate([b.key_hashes for b in blocks]))
+    index = index_table([b.table_id for b in blocks], [b.first_key for b in blocks], [b.last_key for b in blocks],
+                        offsets, [len(b.data) for b in blocks], [zlib.crc32(b.data) for b in blocks],
+                        [b.rows for b in blocks])
+    smallest, largest = blocks[0].first_key, blocks[-1].last_key
     meta = encode_meta(schemas=schemas, index=index, bloom=bloom, smallest_key=smallest, largest_key=largest,
                        min_epoch=min_epoch, max_epoch=max_epoch, entry_count=entries)
-    parts.append(meta)
-    parts.append(encode_footer(offset, meta))
-    return BuiltSst(b"".join(parts), tuple(sorted(schemas)), smallest, largest, min_epoch, max_epoch, entries)
+    data = b"".join([*(b.data for b in blocks), meta, encode_footer(pos, meta)])
+    return BuiltSst(data, tuple(sorted(schemas)), smallest, largest, min_epoch, max_epoch, entries)

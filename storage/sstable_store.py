@@ -8,6 +8,7 @@ on the read path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 
 from storage.block_cache import LruCache
@@ -31,17 +32,7 @@ class SstableStore:
         return await self.meta_cache.get_or_load(sst.object_id, lambda: self._load_meta(sst))
 
     async def _load_meta(self, sst: SstInfo) -> SstMeta:
-        key = sst.object_key
-        if sst.file_size < FOOTER_SIZE:
-            raise DataCorrupted(key, "object smaller than a footer")
-        async with self._gets:
-            footer = await self.object_store.get_range(key, sst.file_size - FOOTER_SIZE, sst.file_size)
-        offset, length, crc = decode_footer(footer, key)
-        if offset + length + FOOTER_SIZE != sst.file_size:
-            raise DataCorrupted(key, "meta section out of bounds")
-        async with self._gets:
-            data = await self.object_store.get_range(key, offset, offset + length)
-        return decode_meta(data, crc, key)
+        return await read_meta(self.object_store, sst, self._gets)
 
     async def block(self, sst: SstInfo, meta: SstMeta, index: int) -> Block:
         return await self.block_cache.get_or_load((sst.object_id, index), lambda: self._load_block(sst, meta, index))
@@ -67,3 +58,20 @@ class SstableStore:
             return cached if cached is not None else await self._load_block(sst, meta, index)
 
         return list(await asyncio.gather(*(one(s, m, i) for s, m, i in requests)))
+
+
+async def read_meta(object_store: ObjectStore, sst: SstInfo,
+                    gets: asyncio.Semaphore | None = None) -> SstMeta:
+    """An SST's meta by two ranged GETs (footer, then meta), each checked; `gets` bounds concurrent GETs."""
+    key = sst.object_key
+    if sst.file_size < FOOTER_SIZE:
+        raise DataCorrupted(key, "object smaller than a footer")
+    limit = gets if gets is not None else contextlib.nullcontext()
+    async with limit:
+        footer = await object_store.get_range(key, sst.file_size - FOOTER_SIZE, sst.file_size)
+    offset, length, crc = decode_footer(footer, key)
+    if offset + length + FOOTER_SIZE != sst.file_size:
+        raise DataCorrupted(key, "meta section out of bounds")
+    async with limit:
+        data = await object_store.get_range(key, offset, offset + length)
+    return decode_meta(data, crc, key)
