@@ -29,6 +29,7 @@ from common.user import UserInfo
 
 log = logging.getLogger("eddy.frontend.meta")
 _RECONNECT_S = 0.5
+_CREATE_TIMEOUT_S = 24 * 3600  # a view's backfill takes as long as its upstream's rows take to read
 
 
 class RemoteMetaClient:
@@ -118,7 +119,14 @@ class RemoteMetaClient:
         return list(await self.client.call("allocate_ids", n))
 
     async def create_job(self, relation: Relation, graph: FragmentGraph, *, if_not_exists: bool = False) -> Relation:
-        created = await self.client.call("create_job", (relation, graph, if_not_exists), timeout_s=600)
+        try:
+            created = await self.client.call("create_job", (relation, graph, if_not_exists), timeout_s=_CREATE_TIMEOUT_S)
+        except asyncio.CancelledError:  # the statement was cancelled: so is the job, which meta would finish
+            try:
+                await asyncio.shield(self.client.call("cancel_creation", relation.id, timeout_s=10))
+            except Exception:
+                log.warning("could not cancel the creation of %s", relation.name, exc_info=True)
+            raise
         await self._refresh()
         return created  # type: ignore[no-any-return]
 

@@ -156,10 +156,10 @@ class BarrierManager:
         async with self._committed:
             await self._committed.wait_for(lambda: self.committed_epoch >= epoch)
 
-    async def wait_backfilled(self, actor_ids: set[int]) -> None:
+    async def wait_backfilled(self, actor_ids: set[int], since_recovery: int | None = None) -> None:
         """Until every one of the actors reported its backfill finished; fails if the cluster recovers first
-        (recovery drops jobs whose creation has not committed)."""
-        recoveries = self.recovery_count
+        (recovery drops jobs whose creation has not committed), or has recovered since `since_recovery`."""
+        recoveries = self.recovery_count if since_recovery is None else since_recovery
         async with self._backfill_news:
             await self._backfill_news.wait_for(
                 lambda: actor_ids <= self._backfilled or self.recovery_count != recoveries)

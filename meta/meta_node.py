@@ -25,6 +25,7 @@ from common.errors import (
     CannotConnectNow,
     DependentObjectsStillExist,
     DuplicateTable,
+    ObjectInUse,
     UndefinedTable,
     WrongObjectType,
 )
@@ -85,6 +86,7 @@ class MetaNode:
         self.started_at = time.time()
         self._gc_task: asyncio.Task[None] | None = None
         self._creating: dict[int, Relation] = {}  # jobs whose creation has not committed yet
+        self._creating_tasks: dict[int, asyncio.Task[Any] | None] = {}
 
     async def start(self) -> None:
         acquire = getattr(self.store, "acquire_leadership", None)
@@ -263,36 +265,76 @@ class MetaNode:
         return await self.barriers.flush()
 
     async def create_job(self, relation: Relation, graph: FragmentGraph, *, if_not_exists: bool = False) -> Relation:
+        """Create a table or view: start its actors, wait for their backfill, commit its catalog entry.
+
+        The DDL lock is held to start the job and to commit it, not while it backfills, so other DDL
+        goes on meanwhile; the name stays reserved, and what the job reads cannot be dropped or rescaled.
+        If the creation fails or is cancelled (not by a recovery, which drops it anyway), its actors stop.
+        """
         async with self._ddl_lock:
-            existing = self.catalog.by_name(relation.name, relation.schema_name)
+            existing = self.catalog.by_name(relation.name, relation.schema_name) or self._creating_named(relation)
             if existing is not None:
                 if if_not_exists:
                     return existing
-                raise DuplicateTable(f'relation "{relation.name}" already exists')
+                being = " and is being created" if existing.id in self._creating else ""
+                raise DuplicateTable(f'relation "{relation.name}" already exists{being}')
             placed = await self._place(relation.id, graph)
             self.fragments.add(placed)
             self._creating[relation.id] = relation
+            self._creating_tasks[relation.id] = asyncio.current_task()
+            recoveries = self.barriers.recovery_count
             try:
                 await self._start_job(relation, placed)
-                await self.barriers.wait_backfilled(_backfilling_actors(placed))
-                created = dataclasses.replace(relation, status=JobStatus.CREATED, created_at_ms=int(time.time() * 1000),
-                                              fragment_ids=tuple(f.fragment_id for f in graph.fragments))
+            except BaseException:
+                self._forget_creation(relation.id)
+                raise
+        try:
+            await self.barriers.wait_backfilled(_backfilling_actors(placed), since_recovery=recoveries)
+            created = dataclasses.replace(relation, status=JobStatus.CREATED, created_at_ms=int(time.time() * 1000),
+                                          fragment_ids=tuple(f.fragment_id for f in graph.fragments))
 
-                async def publish() -> None:
-                    self.catalog.apply_put(created)
-                    self._publish_catalog()
+            async def publish() -> None:
+                self.catalog.apply_put(created)
+                self._publish_catalog()
 
+            async with self._ddl_lock:
                 await self.barriers.run_command(Command(
                     puts=[self.catalog.put_of(created), *self.fragments.puts_of(placed)], after_commit=publish))
-            except BaseException:
-                if self.catalog.get(relation.id) is None:
-                    self.fragments.remove_job(relation.id)
-                raise
-            finally:
-                self._creating.pop(relation.id, None)
-            log.info("created %s %s (id %d, %d actors)", relation.kind.value, relation.name, relation.id,
-                     sum(len(pf.actors) for pf in placed))
-            return created
+        except BaseException:
+            if self.catalog.get(relation.id) is None and self.barriers.recovery_count == recoveries:
+                await asyncio.shield(self._cancel_creation(relation))
+            raise
+        finally:
+            self._forget_creation(relation.id)
+        log.info("created %s %s (id %d, %d actors)", relation.kind.value, relation.name, relation.id,
+                 sum(len(pf.actors) for pf in placed))
+        return created
+
+    def _forget_creation(self, job_id: int) -> None:
+        if self.catalog.get(job_id) is None:
+            self.fragments.remove_job(job_id)
+        self._creating.pop(job_id, None)
+        self._creating_tasks.pop(job_id, None)
+
+    def _creating_named(self, relation: Relation) -> Relation | None:
+        return next((r for r in self._creating.values()
+                     if r.name == relation.name and r.schema_name == relation.schema_name), None)
+
+    async def _cancel_creation(self, relation: Relation) -> None:
+        """Stop the actors of a job whose creation failed; they run, and upstreams feed them, until then."""
+        try:
+            await self._drop_one(relation)
+            log.info("cancelled the creation of %s %s: its actors are stopped", relation.kind.value, relation.name)
+        except Exception:
+            log.exception("stopping the actors of %s after its creation failed", relation.name)
+
+    def cancel_creation(self, job_id: int) -> bool:
+        """Cancel a job being created (its frontend gave up); True if there was one."""
+        task = self._creating_tasks.get(job_id)
+        if task is None:
+            return False
+        task.cancel()
+        return True
 
     async def _place(self, job_id: int, graph: FragmentGraph) -> list[PlacedFragment]:
         await self.barriers.serving()
@@ -330,6 +372,10 @@ class MetaNode:
             rel = self.catalog.by_name(name)
             if rel is None:
                 raise UndefinedTable(f'relation "{name}" does not exist')
+            if self._creating:
+                job = next(iter(self._creating.values()))
+                raise ObjectInUse(f"cannot change the parallelism of {rel.name} while {job.kind.value} {job.name} "
+                                  "is being created", hint="Wait for its creation to finish (see SHOW JOBS) and retry.")
             await self.barriers.serving()
             workers = list(self.workers)
             if not workers:
@@ -361,6 +407,9 @@ class MetaNode:
         """Drop a table or view (and, with cascade, what depends on it); returns notices."""
         async with self._ddl_lock:
             rel = self.catalog.by_name(name)
+            if rel is None and any(c.name == name for c in self._creating.values()):
+                raise ObjectInUse(f'{kind.value} "{name}" is being created',
+                                  hint="Cancel its CREATE statement, or drop it once created (see SHOW JOBS).")
             if rel is None:
                 if if_exists:
                     return [f'{kind.value} "{name}" does not exist, skipping']
@@ -368,6 +417,12 @@ class MetaNode:
             if rel.kind is not kind:
                 raise WrongObjectType(f'"{name}" is not a {kind.value}',
                                       hint=f"Use DROP {rel.kind.value.upper()} to remove a {rel.kind.value}.")
+            creating = [c for c in self._creating.values() if rel.id in c.depends_on]
+            if creating:
+                raise DependentObjectsStillExist(
+                    f"cannot drop {rel.kind.value} {rel.name} because {creating[0].kind.value} {creating[0].name} "
+                    "is being created over it",
+                    hint="Wait for its creation to finish (see SHOW JOBS), or cancel its CREATE statement.")
             victims = self._drop_order(rel, cascade)
             notices = [f"drop cascades to {v.kind.value} {v.name}" for v in victims if v.id != rel.id]
             for v in victims:

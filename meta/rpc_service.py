@@ -81,6 +81,9 @@ def serve_meta(meta: MetaNode, server: RpcServer) -> None:
     async def create_job(req: tuple[Any, Any, bool]) -> Any:
         return await meta.create_job(req[0], req[1], if_not_exists=req[2])
 
+    async def cancel_creation(job_id: int) -> bool:
+        return meta.cancel_creation(job_id)
+
     async def drop_relation(req: tuple[str, RelationKind, bool, bool]) -> list[str]:
         return await meta.drop_relation(req[0], req[1], if_exists=req[2], cascade=req[3])
 
@@ -132,7 +135,7 @@ def serve_meta(meta: MetaNode, server: RpcServer) -> None:
         "get_compaction_task": get_compaction_task, "report_compaction": report_compaction,
         "watermark_epoch": watermark_epoch, "create_user": create_user, "update_user": update_user,
         "drop_user": drop_user, "pin_snapshot": pin_snapshot, "unpin_snapshot": unpin_snapshot,
-        "cluster_status": cluster_status, "renew_snapshots": renew_snapshots,
+        "cluster_status": cluster_status, "renew_snapshots": renew_snapshots, "cancel_creation": cancel_creation,
     })
 
     async def subscribe(_: Any) -> AsyncIterator[pa.RecordBatch]:

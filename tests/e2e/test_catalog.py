@@ -8,7 +8,6 @@ not read.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
@@ -16,7 +15,7 @@ import psycopg
 import pytest
 from psycopg.types import TypeInfo
 
-from tests.helpers.eddy_server import EddyProcess, wait_until
+from tests.helpers.eddy_server import EddyProcess, SlowCreate, wait_until
 
 
 @pytest.fixture
@@ -133,18 +132,8 @@ def test_show_jobs_reports_the_progress_of_a_backfilling_view(eddy: EddyProcess,
     conn.execute(f"CREATE TABLE {p}_big (k INT PRIMARY KEY, g INT)")
     conn.execute(f"INSERT INTO {p}_big SELECT k, k % 7 FROM generate_series(1, 3000) AS s(k)")
     conn.execute("FLUSH")
-    errors: list[BaseException] = []
-
-    def create() -> None:
-        try:
-            with psycopg.connect(eddy.dsn, autocommit=True) as other:
-                other.execute("SET backfill_rate_limit = 1000")  # rows per second per actor
-                other.execute(f"CREATE MATERIALIZED VIEW {p}_slow AS SELECT g, count(*) AS n FROM {p}_big GROUP BY g")
-        except BaseException as e:
-            errors.append(e)
-
-    creator = threading.Thread(target=create)
-    creator.start()
+    creator = SlowCreate(eddy.dsn, f"CREATE MATERIALIZED VIEW {p}_slow AS SELECT g, count(*) AS n FROM {p}_big "
+                                   "GROUP BY g", 1000)
     seen: list[float] = []
     try:
         while creator.is_alive():
@@ -154,7 +143,7 @@ def test_show_jobs_reports_the_progress_of_a_backfilling_view(eddy: EddyProcess,
                     seen.append(float(progress.rstrip("%")))
             time.sleep(0.02)  # polling interval, not synchronisation: the loop ends when the thread does
         creator.join()
-        assert not errors, errors
+        assert not creator.errors, creator.errors
         assert any(0 < s < 100 for s in seen), seen  # the view was seen part-way through its backfill
         assert seen == sorted(seen)  # progress only goes forward
         assert conn.execute("SHOW JOBS").fetchall() == []
@@ -172,18 +161,8 @@ def test_a_backfilling_view_stalls_neither_writers_nor_other_views(eddy: EddyPro
     conn.execute(f"CREATE TABLE {p}_src (k INT PRIMARY KEY, g INT)")
     conn.execute(f"CREATE MATERIALIZED VIEW {p}_live AS SELECT count(*) AS n FROM {p}_src")
     conn.execute(f"INSERT INTO {p}_src SELECT k, k % 7 FROM generate_series(1, 4000) AS s(k)")
-    errors: list[BaseException] = []
-
-    def create() -> None:
-        try:
-            with psycopg.connect(eddy.dsn, autocommit=True) as other:
-                other.execute("SET backfill_rate_limit = 200")  # seconds of backfill
-                other.execute(f"CREATE MATERIALIZED VIEW {p}_slow AS SELECT g, count(*) AS n FROM {p}_src GROUP BY g")
-        except BaseException as e:
-            errors.append(e)
-
-    creator = threading.Thread(target=create)
-    creator.start()
+    creator = SlowCreate(eddy.dsn, f"CREATE MATERIALIZED VIEW {p}_slow AS SELECT g, count(*) AS n FROM {p}_src "
+                                   "GROUP BY g", 200)
     try:
         wait_until(lambda: any(r[1] == f"{p}_slow" for r in conn.execute("SHOW JOBS").fetchall()), timeout=30,
                    message="the view's creation to start")
@@ -193,12 +172,78 @@ def test_a_backfilling_view_stalls_neither_writers_nor_other_views(eddy: EddyPro
         assert one(conn, f"SELECT n FROM {p}_live") == 3991
         assert creator.is_alive(), "the backfill ended before the writes: nothing was shown"
         creator.join()
-        assert not errors, errors
+        assert not creator.errors, creator.errors
         assert one(conn, f"SELECT sum(n) FROM {p}_slow") == 3991  # and the new view has every change
     finally:
         creator.join()
         conn.execute(f"DROP MATERIALIZED VIEW IF EXISTS {p}_slow")
         conn.execute(f"DROP MATERIALIZED VIEW IF EXISTS {p}_live")
+        conn.execute(f"DROP TABLE IF EXISTS {p}_src")
+
+
+def test_other_ddl_goes_on_while_a_view_backfills(eddy: EddyProcess, conn: psycopg.Connection, uid: str) -> None:
+    """A long backfill holds no cluster-wide DDL lock; what it reads stays put, its name stays reserved."""
+    p = f"cat_{uid}"
+    conn.execute(f"CREATE TABLE {p}_src (k INT PRIMARY KEY, g INT)")
+    conn.execute(f"INSERT INTO {p}_src SELECT k, k % 7 FROM generate_series(1, 4000) AS s(k)")
+    conn.execute("FLUSH")
+    creator = SlowCreate(eddy.dsn, f"CREATE MATERIALIZED VIEW {p}_slow AS SELECT g, count(*) AS n FROM {p}_src "
+                                   "GROUP BY g", 200)
+    try:
+        wait_until(lambda: any(r[1] == f"{p}_slow" for r in conn.execute("SHOW JOBS").fetchall()), timeout=30,
+                   message="the view's creation to start")
+        conn.execute(f"CREATE TABLE {p}_other (k INT PRIMARY KEY, v INT)")
+        conn.execute(f"INSERT INTO {p}_other VALUES (1, 10), (2, 20)")
+        conn.execute(f"CREATE MATERIALIZED VIEW {p}_quick AS SELECT sum(v) AS s FROM {p}_other")
+        conn.execute("FLUSH")
+        assert one(conn, f"SELECT s FROM {p}_quick") == 30
+        conn.execute(f"DROP MATERIALIZED VIEW {p}_quick")
+        with pytest.raises(psycopg.errors.DependentObjectsStillExist, match=f"{p}_slow is being created"):
+            conn.execute(f"DROP TABLE {p}_src CASCADE")
+        with pytest.raises(psycopg.errors.ObjectInUse, match="being created"):
+            conn.execute(f"ALTER TABLE {p}_other SET PARALLELISM = 1")
+        with pytest.raises(psycopg.errors.DuplicateTable, match="being created"):
+            conn.execute(f"CREATE MATERIALIZED VIEW {p}_slow AS SELECT count(*) AS n FROM {p}_other")
+        with pytest.raises(psycopg.errors.ObjectInUse, match="is being created"):
+            conn.execute(f"DROP MATERIALIZED VIEW {p}_slow")
+        assert creator.is_alive(), "the backfill ended before the other DDL ran: nothing was shown"
+        creator.join()
+        assert not creator.errors, creator.errors
+        assert one(conn, f"SELECT sum(n) FROM {p}_slow") == 4000
+    finally:
+        creator.join()
+        for stmt in (f"DROP MATERIALIZED VIEW IF EXISTS {p}_quick", f"DROP MATERIALIZED VIEW IF EXISTS {p}_slow",
+                     f"DROP TABLE IF EXISTS {p}_other", f"DROP TABLE IF EXISTS {p}_src"):
+            conn.execute(stmt)
+
+
+def test_cancelling_a_backfilling_create_stops_the_job(eddy: EddyProcess, conn: psycopg.Connection, uid: str) -> None:
+    p = f"cat_{uid}"
+    conn.execute("SET implicit_flush = true")
+    conn.execute(f"CREATE TABLE {p}_src (k INT PRIMARY KEY, g INT)")
+    conn.execute(f"INSERT INTO {p}_src SELECT k, k % 7 FROM generate_series(1, 4000) AS s(k)")
+    actors_before = one(conn, "SELECT count(*) FROM rw_catalog.rw_actors")
+    creator = SlowCreate(eddy.dsn, f"CREATE MATERIALIZED VIEW {p}_slow AS SELECT g, count(*) AS n FROM {p}_src "
+                                   "GROUP BY g", 200)
+    try:
+        wait_until(lambda: any(r[1] == f"{p}_slow" for r in conn.execute("SHOW JOBS").fetchall()), timeout=30,
+                   message="the view's creation to start")
+        assert creator.session is not None
+        creator.session.cancel()
+        creator.join(timeout=60)
+        assert not creator.is_alive()
+        assert len(creator.errors) == 1 and isinstance(creator.errors[0], psycopg.errors.QueryCanceled), creator.errors
+        assert conn.execute("SHOW JOBS").fetchall() == []
+        wait_until(lambda: one(conn, "SELECT count(*) FROM rw_catalog.rw_actors") == actors_before, timeout=30,
+                   message="the cancelled job's actors to leave the catalog")
+        wait_until(lambda: f"cancelled the creation of materialized view {p}_slow: its actors are stopped"
+                   in eddy.log_path.read_text(), timeout=30, message="the cancelled job's actors to stop")
+        conn.execute(f"INSERT INTO {p}_src VALUES (5000, 1)")  # the table's writes no longer feed them
+        conn.execute(f"CREATE MATERIALIZED VIEW {p}_slow AS SELECT g, count(*) AS n FROM {p}_src GROUP BY g")
+        assert one(conn, f"SELECT sum(n) FROM {p}_slow") == 4001
+    finally:
+        creator.join()
+        conn.execute(f"DROP MATERIALIZED VIEW IF EXISTS {p}_slow")
         conn.execute(f"DROP TABLE IF EXISTS {p}_src")
 
 

@@ -25,7 +25,7 @@ import pytest
 
 from common.flight_rpc import RpcClient
 from tests.helpers.cluster import Cluster, free_port
-from tests.helpers.eddy_server import ROOT, wait_until
+from tests.helpers.eddy_server import ROOT, SlowCreate, wait_until
 from tests.helpers.meta_store_db import postgres_meta_database
 from tests.helpers.oracle import oracle_database
 from tests.helpers.s3 import CREDENTIALS as S3_CREDENTIALS
@@ -247,28 +247,22 @@ def test_a_restarted_node_rejoins_and_gets_work_after_a_rescale(cluster_dir: Pat
 
 def test_a_node_lost_while_a_view_backfills_cancels_its_creation_cleanly(cluster_dir: Path) -> None:
     """Recovery drops a job whose creation has not committed: the CREATE fails, nothing of it remains, and
-    creating it again gives the right contents."""
+    creating it again gives the right contents. Other DDL runs during a backfill; a cancelled CREATE's job
+    is cancelled in meta."""
     with running(Cluster(cluster_dir, compute_nodes=2)) as cluster:
         setup(cluster.dsn())
         with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
             conn.execute("SET implicit_flush = true")
             conn.execute("INSERT INTO orders VALUES " + ", ".join(f"({i}, '{'abc'[i % 3]}', {i})" for i in range(3000)))
-            failures: list[BaseException] = []
-
-            def create() -> None:
-                try:
-                    with psycopg.connect(cluster.dsn(), autocommit=True) as other:
-                        other.execute("SET backfill_rate_limit = 50")
-                        other.execute(f"CREATE MATERIALIZED VIEW late AS {VIEWS['revenue']}")
-                except BaseException as e:
-                    failures.append(e)
-
-            creator = threading.Thread(target=create)
-            creator.start()
+            creator = SlowCreate(cluster.dsn(), f"CREATE MATERIALIZED VIEW late AS {VIEWS['revenue']}", 50)
             wait_until(lambda: conn.execute("SHOW JOBS").fetchall(), timeout=60, message="the creation to start")
+            conn.execute("CREATE TABLE side (k INT PRIMARY KEY)")  # other DDL does not wait for the backfill
+            conn.execute("DROP TABLE side")
+            assert creator.is_alive()
             cluster.computes[1].kill()
             creator.join(timeout=180)
             assert not creator.is_alive()
+            failures = creator.errors
             assert failures and isinstance(failures[0], psycopg.Error), failures
             assert failures[0].sqlstate == "57P03", failures[0]  # type: ignore[attr-defined]
             wait_until(lambda: conn.execute("SHOW JOBS").fetchall() == [], timeout=60, message="no job left")
@@ -276,6 +270,18 @@ def test_a_node_lost_while_a_view_backfills_cancels_its_creation_cleanly(cluster
             conn.execute(f"CREATE MATERIALIZED VIEW late AS {VIEWS['revenue']}")
             conn.execute("INSERT INTO orders VALUES (5000, 'a', 1)")
             assert _norm(conn.execute("SELECT * FROM late").fetchall()) == \
+                _norm(conn.execute("SELECT * FROM revenue").fetchall())
+
+            # Cancelling a CREATE through a remote frontend cancels the job in meta too.
+            creator = SlowCreate(cluster.dsn(), f"CREATE MATERIALIZED VIEW later AS {VIEWS['revenue']}", 50)
+            wait_until(lambda: conn.execute("SHOW JOBS").fetchall(), timeout=60, message="the creation to start")
+            assert creator.session is not None
+            creator.session.cancel()
+            creator.join(timeout=60)
+            assert creator.errors and isinstance(creator.errors[0], psycopg.errors.QueryCanceled), creator.errors
+            wait_until(lambda: conn.execute("SHOW JOBS").fetchall() == [], timeout=30, message="the job cancelled")
+            conn.execute(f"CREATE MATERIALIZED VIEW later AS {VIEWS['revenue']}")
+            assert _norm(conn.execute("SELECT * FROM later").fetchall()) == \
                 _norm(conn.execute("SELECT * FROM revenue").fetchall())
         verify(cluster.dsn(), [])
 

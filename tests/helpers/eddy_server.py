@@ -105,3 +105,39 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05, message
             last_exc = exc
         time.sleep(interval)
     raise TimeoutError(f"timed out waiting for {message}" + (f" (last error: {last_exc})" if last_exc else ""))
+
+
+class SlowCreate:
+    """A CREATE run in its own session on a thread, its backfill slowed to `rate` rows per second per actor.
+
+    `errors` holds what the statement raised; `session` is its connection once open (to cancel it).
+    """
+
+    def __init__(self, dsn: str, sql: str, rate: int) -> None:
+        import psycopg
+
+        self.errors: list[BaseException] = []
+        self.session: psycopg.Connection | None = None
+        opened = threading.Event()
+
+        def run() -> None:
+            try:
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    self.session = conn
+                    opened.set()
+                    conn.execute(f"SET backfill_rate_limit = {rate}")
+                    conn.execute(sql)
+            except BaseException as e:
+                self.errors.append(e)
+            finally:
+                opened.set()
+
+        self.thread = threading.Thread(target=run)
+        self.thread.start()
+        opened.wait(timeout=30)
+
+    def is_alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        self.thread.join(timeout)
