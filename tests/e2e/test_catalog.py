@@ -154,6 +154,19 @@ def test_show_jobs_reports_the_progress_of_a_backfilling_view(eddy: EddyProcess,
         conn.execute(f"DROP TABLE IF EXISTS {p}_big")
 
 
+def _start_slow_view(eddy: EddyProcess, conn: psycopg.Connection, p: str) -> SlowCreate:
+    """Start creating `{p}_slow` over `{p}_src` at 200 rows/s per actor; return once SHOW JOBS lists it."""
+    creator = SlowCreate(eddy.dsn, f"CREATE MATERIALIZED VIEW {p}_slow AS SELECT g, count(*) AS n FROM {p}_src "
+                                   "GROUP BY g", 200)
+    try:
+        wait_until(lambda: any(r[1] == f"{p}_slow" for r in conn.execute("SHOW JOBS").fetchall()), timeout=30,
+                   message="the view's creation to start")
+    except BaseException:
+        creator.join()
+        raise
+    return creator
+
+
 def test_a_backfilling_view_stalls_neither_writers_nor_other_views(eddy: EddyProcess, conn: psycopg.Connection,
                                                                    uid: str) -> None:
     p = f"cat_{uid}"
@@ -161,11 +174,8 @@ def test_a_backfilling_view_stalls_neither_writers_nor_other_views(eddy: EddyPro
     conn.execute(f"CREATE TABLE {p}_src (k INT PRIMARY KEY, g INT)")
     conn.execute(f"CREATE MATERIALIZED VIEW {p}_live AS SELECT count(*) AS n FROM {p}_src")
     conn.execute(f"INSERT INTO {p}_src SELECT k, k % 7 FROM generate_series(1, 4000) AS s(k)")
-    creator = SlowCreate(eddy.dsn, f"CREATE MATERIALIZED VIEW {p}_slow AS SELECT g, count(*) AS n FROM {p}_src "
-                                   "GROUP BY g", 200)
+    creator = _start_slow_view(eddy, conn, p)
     try:
-        wait_until(lambda: any(r[1] == f"{p}_slow" for r in conn.execute("SHOW JOBS").fetchall()), timeout=30,
-                   message="the view's creation to start")
         # while it backfills, writes commit and the other view follows them
         conn.execute(f"INSERT INTO {p}_src VALUES (5000, 1)")
         conn.execute(f"DELETE FROM {p}_src WHERE k <= 10")
@@ -187,11 +197,8 @@ def test_other_ddl_goes_on_while_a_view_backfills(eddy: EddyProcess, conn: psyco
     conn.execute(f"CREATE TABLE {p}_src (k INT PRIMARY KEY, g INT)")
     conn.execute(f"INSERT INTO {p}_src SELECT k, k % 7 FROM generate_series(1, 4000) AS s(k)")
     conn.execute("FLUSH")
-    creator = SlowCreate(eddy.dsn, f"CREATE MATERIALIZED VIEW {p}_slow AS SELECT g, count(*) AS n FROM {p}_src "
-                                   "GROUP BY g", 200)
+    creator = _start_slow_view(eddy, conn, p)
     try:
-        wait_until(lambda: any(r[1] == f"{p}_slow" for r in conn.execute("SHOW JOBS").fetchall()), timeout=30,
-                   message="the view's creation to start")
         conn.execute(f"CREATE TABLE {p}_other (k INT PRIMARY KEY, v INT)")
         conn.execute(f"INSERT INTO {p}_other VALUES (1, 10), (2, 20)")
         conn.execute(f"CREATE MATERIALIZED VIEW {p}_quick AS SELECT sum(v) AS s FROM {p}_other")
@@ -223,11 +230,8 @@ def test_cancelling_a_backfilling_create_stops_the_job(eddy: EddyProcess, conn: 
     conn.execute(f"CREATE TABLE {p}_src (k INT PRIMARY KEY, g INT)")
     conn.execute(f"INSERT INTO {p}_src SELECT k, k % 7 FROM generate_series(1, 4000) AS s(k)")
     actors_before = one(conn, "SELECT count(*) FROM rw_catalog.rw_actors")
-    creator = SlowCreate(eddy.dsn, f"CREATE MATERIALIZED VIEW {p}_slow AS SELECT g, count(*) AS n FROM {p}_src "
-                                   "GROUP BY g", 200)
+    creator = _start_slow_view(eddy, conn, p)
     try:
-        wait_until(lambda: any(r[1] == f"{p}_slow" for r in conn.execute("SHOW JOBS").fetchall()), timeout=30,
-                   message="the view's creation to start")
         assert creator.session is not None
         creator.session.cancel()
         creator.join(timeout=60)
