@@ -24,7 +24,7 @@ import pyarrow as pa
 from common.vnode import VnodeBitmap
 
 _REGISTRY: dict[str, type] = {}
-_MODULES = ("common.types", "common.catalog", "common.expr", "common.plan", "common.message",
+_MODULES = ("common.types", "common.catalog", "common.expr", "common.stream_plan", "common.batch_plan", "common.message",
             "common.rpc", "common.epoch", "common.pgtext", "common.user")
 _loaded = False
 

@@ -14,7 +14,7 @@ from typing import Union
 
 from common.chunk import StreamChunk
 from common.epoch import EpochPair
-from common.plan import Dispatcher
+from common.stream_plan import Dispatcher
 from common.types import DataType
 
 

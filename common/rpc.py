@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.message import Barrier, BarrierKind
-from common.plan import ActorInfo
+from common.stream_plan import ActorInfo
 
 # A transaction block's pinned snapshot lapses this long after its frontend last renewed it;
 # frontends renew the snapshots they hold every third of it.

@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from common.batch_plan import BatchNode
 from common.chunk import StreamChunk
 from common.pgtext import FormatOptions
-from common.plan import BatchNode
 from common.rpc import ActorFailure, BarrierCompleteReport, BuildActors, InjectBarrier, UpdateLocations
 from compute.batch import BatchContext, execute
 from compute.dml_manager import DmlManager

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from common.catalog import Relation, RelationKind
 from common.cluster_status import ClusterStatus
-from common.plan import FragmentGraph
+from common.stream_plan import FragmentGraph
 from common.user import UserInfo
 from compute.compute_node import ComputeNode
 from frontend.frontend_node import FrontendConfig, FrontendNode

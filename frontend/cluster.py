@@ -11,10 +11,11 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from common.batch_plan import BatchNode
 from common.catalog import Relation, RelationKind
 from common.cluster_status import ClusterStatus
 from common.pgtext import FormatOptions
-from common.plan import BatchNode, FragmentGraph
+from common.stream_plan import FragmentGraph
 from common.user import UserInfo
 
 

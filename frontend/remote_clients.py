@@ -18,13 +18,14 @@ from typing import Any
 import pyarrow as pa
 
 from common import codec
+from common.batch_plan import BatchDml, BatchNode
 from common.catalog import Relation, RelationKind
 from common.cluster_status import ClusterStatus
 from common.errors import CannotConnectNow
 from common.flight_rpc import RpcClient
 from common.pgtext import FormatOptions
-from common.plan import BatchDml, BatchNode, FragmentGraph
 from common.rpc import SNAPSHOT_LEASE_S, BatchRequest
+from common.stream_plan import FragmentGraph
 from common.user import UserInfo
 
 log = logging.getLogger("eddy.frontend.meta")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pyarrow as pa
 from sqlglot import exp
 
+from common.batch_plan import BatchArrow, BatchDml, BatchNode
 from common.catalog import Relation, RelationKind
 from common.errors import (
     EddyError,
@@ -34,7 +35,6 @@ from common.errors import (
 )
 from common.flight_rpc import one_line
 from common.pgtext import FormatOptions
-from common.plan import BatchArrow, BatchDml, BatchNode
 from common.types import VARCHAR, DataType
 from frontend.binder.expr import BindContext
 from frontend.catalog import is_system_schema, lookup_system

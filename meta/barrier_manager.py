@@ -26,8 +26,8 @@ from typing import Any, Protocol
 from common.epoch import EpochPair, next_epoch
 from common.errors import CannotConnectNow
 from common.message import Barrier, BarrierKind, Mutation
-from common.plan import ActorInfo
 from common.rpc import ActorFailure, BarrierCompleteReport, BuildActors, InjectBarrier, UpdateLocations
+from common.stream_plan import ActorInfo
 from meta.fragment_manager import FragmentManager, is_source
 from meta.hummock_manager import HummockManager
 from meta.meta_store import Delete, Put

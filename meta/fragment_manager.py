@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from common import codec
-from common.plan import (
+from common.stream_plan import (
     ActorInfo,
     Dispatcher,
     DispatcherKind,

@@ -30,8 +30,8 @@ from common.errors import (
     WrongObjectType,
 )
 from common.message import AddMutation, PauseMutation, ResumeMutation, StopMutation, UpdateMutation
-from common.plan import FragmentGraph
 from common.rpc import SNAPSHOT_LEASE_S, ActorFailure, BarrierCompleteReport, ClusterInfo, UpdateLocations
+from common.stream_plan import FragmentGraph
 from common.user import UserInfo
 from meta import rescheduler
 from meta.barrier_manager import BarrierManager, Command, ComputeClient
@@ -525,7 +525,7 @@ class MetaNode:
 
     def _cluster_status(self, progress: dict[int, tuple[int, int]]) -> ClusterStatus:
         from common.cluster_status import ActorStatus, FragmentStatus, JobStatusInfo, WorkerStatus
-        from common.plan import StreamNode, stream_inputs
+        from common.stream_plan import StreamNode, stream_inputs
 
         fragments, actors = [], []
         for pf in self.fragments.fragments.values():

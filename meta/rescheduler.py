@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from common.errors import FeatureNotSupported
-from common.plan import ActorInfo, Dispatcher, DispatcherKind, DistributionKind
+from common.stream_plan import ActorInfo, Dispatcher, DispatcherKind, DistributionKind
 from common.vnode import split_vnodes
 from meta.fragment_manager import ActorPlacement, FragmentManager, PlacedFragment
 

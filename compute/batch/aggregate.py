@@ -23,9 +23,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from common.batch_plan import SortKey
 from common.errors import DatetimeFieldOverflow, FeatureNotSupported
 from common.expr import AggCall, AggKind
-from common.plan import SortKey
 from common.types import DataType, TypeName
 from compute.batch import interval
 from compute.batch.arrays import cast_array, to_array

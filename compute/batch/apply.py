@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from common.batch_plan import ApplyKind, BatchApply
 from common.errors import CardinalityViolation
-from common.plan import ApplyKind, BatchApply
 from common.types import DataType
 from compute.batch.arrays import materialize, output_batch, slices
 from compute.batch.context import BatchContext

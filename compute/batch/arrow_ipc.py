@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 
 import pyarrow as pa
 
+from common.batch_plan import BatchArrow
 from common.errors import InternalError
-from common.plan import BatchArrow
 from compute.batch.arrays import cast_array, output_batch
 from compute.batch.context import BatchContext
 

@@ -19,11 +19,11 @@ from collections.abc import AsyncIterator, Sequence
 import numpy as np
 import pyarrow as pa
 
+from common.batch_plan import BatchDml, DmlKind
 from common.catalog import TableDesc
 from common.chunk import Op, StreamChunk
 from common.errors import InternalError
 from common.expr import Cast, InputRef
-from common.plan import BatchDml, DmlKind
 from common.types import DataType, from_arrow
 from compute.batch.arrays import materialize, output_batch
 from compute.batch.context import BatchContext

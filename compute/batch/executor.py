@@ -14,9 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from common.chunk import column_names
-from common.errors import InternalError
-from common.plan import (
+from common.batch_plan import (
     BatchApply,
     BatchArrow,
     BatchDml,
@@ -36,6 +34,8 @@ from common.plan import (
     BatchWindow,
     BatchWorkTable,
 )
+from common.chunk import column_names
+from common.errors import InternalError
 from compute.batch.apply import execute_apply
 from compute.batch.arrays import cast_array, closing
 from compute.batch.arrow_ipc import execute_arrow

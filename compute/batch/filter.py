@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pyarrow as pa
 
-from common.plan import BatchFilter
+from common.batch_plan import BatchFilter
 from compute.batch.arrays import closing
 from compute.batch.context import BatchContext
 from compute.expr import evaluate_predicate

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import pyarrow as pa
 
-from common.plan import BatchHashAgg
+from common.batch_plan import BatchHashAgg
 from compute.batch.aggregate import ORDERED_KINDS, aggregate, ordered_aggregate
 from compute.batch.arrays import cast_array, materialize, offload, output_batch, slices
 from compute.batch.context import BatchContext

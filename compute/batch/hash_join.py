@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator, Sequence
 import numpy as np
 import pyarrow as pa
 
+from common.batch_plan import BatchHashJoin, JoinType
 from common.expr import Expr, input_refs
-from common.plan import BatchHashJoin, JoinType
 from compute.batch.arrays import BATCH_ROWS, materialize, offload, output_batch
 from compute.batch.context import BatchContext
 from compute.batch.keys import group_codes

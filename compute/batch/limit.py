@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pyarrow as pa
 
-from common.plan import BatchLimit
+from common.batch_plan import BatchLimit
 from compute.batch.arrays import closing
 from compute.batch.context import BatchContext
 

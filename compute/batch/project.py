@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from common.batch_plan import BatchProject
 from common.expr import Case, Cast, Expr, FuncCall
-from common.plan import BatchProject
 from compute.batch.arrays import cast_array, closing, output_batch
 from compute.batch.context import BatchContext
 from compute.expr import EvalContext, evaluate

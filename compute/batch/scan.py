@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pyarrow as pa
 
-from common.plan import BatchScan
+from common.batch_plan import BatchScan
 from compute.batch.arrays import closing, output_batch
 from compute.batch.context import BatchContext
 

@@ -18,9 +18,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from common.batch_plan import BatchProjectSet, BatchTableFunction, SetFunction
 from common.errors import FeatureNotSupported, InvalidParameterValue
 from common.functions_system import RESERVED_KEYWORDS
-from common.plan import BatchProjectSet, BatchTableFunction, SetFunction
 from common.types import DataType
 from compute.batch.arrays import closing, empty_width_batch, output_batch, slices
 from compute.batch.context import BatchContext

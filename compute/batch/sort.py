@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from common.plan import BatchSort, SortKey
+from common.batch_plan import BatchSort, SortKey
 from compute.batch import interval
 from compute.batch.arrays import materialize, offload, slices
 from compute.batch.context import BatchContext

@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator
 import numpy as np
 import pyarrow as pa
 
+from common.batch_plan import BatchRecursiveUnion, BatchUnion, BatchWorkTable
 from common.errors import ProgramLimitExceeded
-from common.plan import BatchRecursiveUnion, BatchUnion, BatchWorkTable
 from compute.batch.arrays import closing, materialize, output_batch
 from compute.batch.context import BatchContext
 from compute.batch.keys import group_codes

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 
 import pyarrow as pa
 
+from common.batch_plan import BatchValues
 from common.expr import Expr, Literal
-from common.plan import BatchValues
 from common.types import DataType
 from compute.batch.arrays import cast_array, empty_width_batch, output_batch, slices
 from compute.batch.context import BatchContext

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import numpy as np
 import pyarrow as pa
 
-from common.plan import BatchWindow, SortKey, WindowCall, WindowKind
+from common.batch_plan import BatchWindow, SortKey, WindowCall, WindowKind
 from compute.batch.arrays import materialize, output_batch, slices
 from compute.batch.context import BatchContext
 from compute.batch.keys import group_codes

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from common.plan import (
+from common.stream_plan import (
     ActorInfo,
     DmlNode,
     FilterNode,

@@ -17,7 +17,7 @@ import numpy as np
 
 from common.chunk import StreamChunk
 from common.message import AddMutation, Barrier, Message, StopMutation, UpdateMutation
-from common.plan import Dispatcher, DispatcherKind
+from common.stream_plan import Dispatcher, DispatcherKind
 from common.types import DataType
 from common.vnode import compute_vnodes
 from compute.stream.executor import Executor

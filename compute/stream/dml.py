@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from common.chunk import Op, StreamChunk
 from common.message import Barrier, Message, PauseMutation, ResumeMutation
-from common.plan import DmlNode
+from common.stream_plan import DmlNode
 from compute.stream.local_barrier_manager import SourceQueue
 
 _ROW_ID_EPOCH_MS = 1_609_459_200_000  # 2021-01-01

@@ -13,7 +13,7 @@ import numpy as np
 
 from common.chunk import Op, StreamChunk
 from common.message import Message
-from common.plan import FilterNode
+from common.stream_plan import FilterNode
 from compute.expr import ErrorMode, EvalContext, evaluate_predicate
 from compute.stream.executor import ActorContext, Executor
 

@@ -29,7 +29,7 @@ from common.catalog import OrderType
 from common.chunk import Op, StreamChunk
 from common.expr import AggKind
 from common.message import Barrier, Message
-from common.plan import HashAggNode
+from common.stream_plan import HashAggNode
 from common.vnode import compute_vnodes
 from compute.stream.aggregate.agg_group import AggGroup, AggLayout
 from compute.stream.aggregate.deltas import ChunkDeltas, compute_deltas

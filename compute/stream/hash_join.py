@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from common.chunk import Op, StreamChunk
 from common.message import Barrier, Message
-from common.plan import HashJoinNode
+from common.stream_plan import HashJoinNode
 from common.vnode import compute_vnodes
 from compute.expr import ErrorMode, EvalContext, evaluate_predicate
 from compute.stream.executor import ActorContext, Executor

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from common.catalog import ROW_ID_COLUMN
 from common.chunk import Op, StreamChunk
 from common.message import Barrier, Message
-from common.plan import ConflictBehavior, MaterializeNode
+from common.stream_plan import ConflictBehavior, MaterializeNode
 from common.vnode import compute_vnodes
 from compute.stream.executor import ActorContext, Executor
 from storage.state_table import StateTable

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from common.chunk import StreamChunk
 from common.message import Message
-from common.plan import ProjectNode
+from common.stream_plan import ProjectNode
 from compute.expr import ErrorMode, EvalContext, evaluate
 from compute.stream.executor import ActorContext, Executor
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Iterable, Sequence
 
 from common.flight_rpc import RpcClient
-from common.plan import ActorInfo, DmlNode, StreamNode, stream_inputs
+from common.stream_plan import ActorInfo, DmlNode, StreamNode, stream_inputs
 from common.types import DataType
 from compute.stream.actor import Actor
 from compute.stream.builder import BuildContext, build_actor_executor

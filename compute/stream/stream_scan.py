@@ -41,7 +41,7 @@ import pyarrow as pa
 from common.chunk import StreamChunk
 from common.memcomparable import vnode_prefix
 from common.message import Barrier, Message
-from common.plan import StreamScanNode
+from common.stream_plan import StreamScanNode
 from common.vnode import VNODE_COUNT, compute_vnodes
 from compute.stream.executor import ActorContext, Executor
 from storage.state_table import StateTable

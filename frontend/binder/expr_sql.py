@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from common import functions
+from common.batch_plan import ApplyKind, SetFunction, SortKey, WindowCall, WindowKind
 from common.errors import DatatypeMismatch, FeatureNotSupported, SyntaxError_, UndefinedColumn
 from common.expr import Cast, Expr, FuncCall, InputRef, Literal
 from common.functions_catalog import OPERATOR_BY_SYMBOL
 from common.functions_set import SET_FUNCTIONS, resolve_set_function
-from common.plan import ApplyKind, SetFunction, SortKey, WindowCall, WindowKind
 from common.types import BIGINT, BOOLEAN, INTEGER, VARCHAR, DataType, TypeName, array_of
 from frontend.binder import system_functions
 from frontend.binder.extras import ApplySpec, Correlation, Extras

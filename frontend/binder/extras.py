@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from common.batch_plan import ApplyKind, SetFunction, WindowCall
 from common.errors import UndefinedColumn, UndefinedTable
 from common.expr import Expr, InputRef, OuterRef
-from common.plan import ApplyKind, SetFunction, WindowCall
 from common.types import DataType
 from frontend.planner.logical import (
     Field,

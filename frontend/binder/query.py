@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from common import functions
+from common.batch_plan import JoinType, SetFunction, SortKey
 from common.catalog import Relation, RelationKind
 from common.errors import FeatureNotSupported, InvalidColumnReference, SyntaxError_, UndefinedTable
 from common.expr import AggCall, AggKind, Case, Cast, Expr, FuncCall, InputRef, Literal
-from common.plan import JoinType, SetFunction, SortKey
 from common.types import BIGINT, BOOLEAN
 from frontend.binder.aggregate import AggCollector, PostAgg, RewritingBinder, has_agg
 from frontend.binder.expr import BindContext, ExprBinder, Scope, constant_int, identifier

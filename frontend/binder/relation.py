@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from common.batch_plan import SetFunction
 from common.catalog import Relation
 from common.expr import Expr, FuncCall, InputRef, Literal
 from common.functions_set import SET_FUNCTIONS, resolve_set_function
-from common.plan import SetFunction
 from common.types import BIGINT, INTEGER, TypeName
 from frontend.binder.expr import BindContext, ExprBinder, Scope, identifier
 from frontend.binder.extras import Correlation

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 from sqlglot import exp
 
+from common.batch_plan import BatchArrow, BatchDml, DmlKind
 from common.catalog import Relation, RelationKind
 from common.errors import (
     DuplicateColumn,
@@ -33,7 +34,6 @@ from common.errors import (
     WrongObjectType,
 )
 from common.pgtext import parse_array
-from common.plan import BatchArrow, BatchDml, DmlKind
 from common.types import BIGINT
 from frontend.handlers import query
 from frontend.handlers.copy_format import CopyFormat, copy_format, header_line, write_rows

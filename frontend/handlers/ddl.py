@@ -24,7 +24,7 @@ from common.errors import (
     WrongObjectType,
 )
 from common.expr import Expr, FuncCall
-from common.plan import ConflictBehavior, Distribution, DmlNode, ExchangeNode, MaterializeNode
+from common.stream_plan import ConflictBehavior, Distribution, DmlNode, ExchangeNode, MaterializeNode
 from common.types import BIGINT
 from frontend.binder.expr import identifier
 from frontend.binder.query import QueryBinder

@@ -19,6 +19,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from common import functions
+from common.batch_plan import BatchArrow, BatchDml, BatchFilter, BatchProject, BatchScan, DmlKind
 from common.catalog import Relation, RelationKind
 from common.errors import (
     DatatypeMismatch,
@@ -31,7 +32,6 @@ from common.errors import (
 )
 from common.expr import Cast, Expr, InputRef, Literal
 from common.pgtext import FormatOptions, parse_array
-from common.plan import BatchArrow, BatchDml, BatchFilter, BatchProject, BatchScan, DmlKind
 from common.types import BIGINT, DataType, TypeName
 from frontend.binder.expr import BindContext, ExprBinder, Scope, identifier
 from frontend.binder.naming import output_name

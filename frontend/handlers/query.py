@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
-from common.plan import BatchNode
+from common.batch_plan import BatchNode
 from common.types import TypeName
 from frontend.binder.expr import BindContext
 from frontend.binder.query import QueryBinder

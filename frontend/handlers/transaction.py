@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from common.batch_plan import BatchDml
 from common.errors import (
     ActiveSqlTransaction,
     FeatureNotSupported,
@@ -29,7 +30,6 @@ from common.errors import (
     NoActiveSqlTransaction,
     SyntaxError_,
 )
-from common.plan import BatchDml
 from frontend.pgwire.session_api import QueryResult
 from frontend.sql.dialect import TransactionControl
 

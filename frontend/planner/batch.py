@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common.plan import (
+from common.batch_plan import (
     BatchApply,
     BatchArrow,
     BatchFilter,

@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any, cast
 
-from common.plan import (
+from common.stream_plan import (
     DispatcherKind,
     Distribution,
     DistributionKind,

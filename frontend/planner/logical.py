@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
+from common.batch_plan import ApplyKind, JoinType, SetFunction, SortKey, WindowCall
 from common.catalog import Relation
 from common.expr import AggCall, Expr
-from common.plan import ApplyKind, JoinType, SetFunction, SortKey, WindowCall
 from common.types import DataType
 
 
@@ -113,7 +113,7 @@ class LSystemScan:
 
 @dataclass(frozen=True, slots=True)
 class LApply:
-    """The input's rows with one more column: a subquery's value for each row (see common.plan.BatchApply).
+    """The input's rows with one more column: a subquery's value for each row (see common.batch_plan.BatchApply).
 
     `params` bind the subquery's OuterRefs to expressions over the input;
     `test` is IN's left-hand side; rows where `guard` is not true need no value.

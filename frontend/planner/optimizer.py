@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from common import functions
+from common.batch_plan import JoinType
 from common.expr import Case, Cast, Expr, FuncCall, InputRef, input_refs, shift_inputs
-from common.plan import JoinType
 from common.types import BOOLEAN
 from frontend.planner.logical import (
     Field,

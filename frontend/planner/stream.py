@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from common.batch_plan import JoinType
 from common.catalog import ColumnDesc, OrderType, Relation, TableDesc
 from common.errors import DuplicateColumn, FeatureNotSupported
 from common.expr import AggCall, AggKind, InputRef, agg_state_types
-from common.plan import (
+from common.stream_plan import (
     ConflictBehavior,
     Distribution,
     DistributionKind,
@@ -24,7 +25,6 @@ from common.plan import (
     FilterNode,
     HashAggNode,
     HashJoinNode,
-    JoinType,
     MaterializeNode,
     MergeNode,
     ProjectNode,

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from common.batch_plan import BatchNode, BatchScan, BatchValues
 from common.catalog import ROW_ID_COLUMN, ColumnDesc, OrderType, TableDesc
 from common.chunk import StreamChunk, column_names
 from common.expr import Cast, Expr, FuncCall, InputRef, Literal
 from common.functions import resolve
-from common.plan import BatchNode, BatchScan, BatchValues
 from common.types import BIGINT, DataType
 from compute.batch import BatchContext, execute
 from compute.expr import EvalContext

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
+from common.batch_plan import ApplyKind, BatchApply, BatchFilter, BatchProject, BatchScan
 from common.errors import CardinalityViolation
 from common.expr import FuncCall, InputRef, Literal, OuterRef
-from common.plan import ApplyKind, BatchApply, BatchFilter, BatchProject, BatchScan
 from common.types import BOOLEAN, INTEGER, VARCHAR, array_of
 from tests.unit.compute.batch.batch_support import MemoryReader, fn, make_ctx, rows_of, table_desc, values
 

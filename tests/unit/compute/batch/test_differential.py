@@ -17,9 +17,7 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
-from common.catalog import TableDesc
-from common.expr import AggCall, AggKind, Expr, agg_return_type
-from common.plan import (
+from common.batch_plan import (
     BatchFilter,
     BatchHashAgg,
     BatchHashJoin,
@@ -31,6 +29,8 @@ from common.plan import (
     JoinType,
     SortKey,
 )
+from common.catalog import TableDesc
+from common.expr import AggCall, AggKind, Expr, agg_return_type
 from common.types import BIGINT, DOUBLE, INTEGER, TIMESTAMP, VARCHAR, DataType, TypeName
 from tests.helpers.oracle import oracle_database
 from tests.unit.compute.batch.batch_support import MemoryReader, col, fn, lit, make_ctx, rows_of, table_desc

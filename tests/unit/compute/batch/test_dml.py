@@ -5,9 +5,9 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
+from common.batch_plan import BatchDml, BatchHashJoin, BatchProject, DmlKind, JoinType
 from common.chunk import Op
 from common.errors import DivisionByZero, InternalError, InvalidTextRepresentation
-from common.plan import BatchDml, BatchHashJoin, BatchProject, DmlKind, JoinType
 from common.types import BIGINT, INTEGER, VARCHAR
 from tests.unit.compute.batch.batch_support import (
     MemoryReader,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from common.batch_plan import BatchFilter, BatchProject
 from common.errors import DivisionByZero
-from common.plan import BatchFilter, BatchProject
 from common.types import BIGINT, BOOLEAN, INTEGER, VARCHAR
 from tests.unit.compute.batch.batch_support import (
     MemoryReader,

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pyarrow as pa
 
+from common.batch_plan import BatchHashAgg
 from common.expr import AggCall, AggKind, agg_return_type
-from common.plan import BatchHashAgg
 from common.types import (
     BIGINT,
     BOOLEAN,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from common.batch_plan import BatchHashJoin, JoinType
 from common.errors import DivisionByZero
-from common.plan import BatchHashJoin, JoinType
 from common.types import BIGINT, DOUBLE, INTEGER, VARCHAR
 from tests.unit.compute.batch.batch_support import MemoryReader, col, fn, lit, make_ctx, rows_of, scan, table_desc
 

@@ -9,8 +9,8 @@ import psycopg
 import pyarrow as pa
 import pytest
 
+from common.batch_plan import BatchHashAgg, BatchSort, SortKey
 from common.expr import AggCall, AggKind, agg_return_type
-from common.plan import BatchHashAgg, BatchSort, SortKey
 from common.types import INTEGER, INTERVAL
 from tests.helpers.oracle import oracle_database
 from tests.unit.compute.batch.batch_support import MemoryReader, make_ctx, rows_of, scan, table_desc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from common.plan import BatchLimit
+from common.batch_plan import BatchLimit
 from common.types import INTEGER
 from tests.unit.compute.batch.batch_support import MemoryReader, make_ctx, rows_of, scan, table_desc
 

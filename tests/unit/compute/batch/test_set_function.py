@@ -6,9 +6,17 @@ import asyncio
 
 import pytest
 
+from common.batch_plan import (
+    BatchProjectSet,
+    BatchTableFunction,
+    BatchWindow,
+    SetFunction,
+    SortKey,
+    WindowCall,
+    WindowKind,
+)
 from common.errors import InvalidParameterValue
 from common.expr import InputRef, Literal
-from common.plan import BatchProjectSet, BatchTableFunction, BatchWindow, SetFunction, SortKey, WindowCall, WindowKind
 from common.types import BIGINT, INT2VECTOR, INTEGER, VARCHAR, array_of, record_of
 from tests.unit.compute.batch.batch_support import make_ctx, rows_of, values
 

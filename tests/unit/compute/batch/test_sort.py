@@ -6,7 +6,7 @@ import datetime as dt
 
 import pyarrow as pa
 
-from common.plan import BatchSort, SortKey
+from common.batch_plan import BatchSort, SortKey
 from common.types import DOUBLE, INTEGER, INTERVAL, TIMESTAMP, VARCHAR
 from tests.unit.compute.batch.batch_support import MemoryReader, make_ctx, rows_of, scan, table_desc
 

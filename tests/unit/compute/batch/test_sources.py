@@ -9,9 +9,9 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
+from common.batch_plan import BatchArrow, BatchLimit, BatchScan, BatchSort, BatchValues, SortKey
 from common.errors import DivisionByZero, InternalError, QueryCanceled
 from common.expr import Cast
-from common.plan import BatchArrow, BatchLimit, BatchScan, BatchSort, BatchValues, SortKey
 from common.types import BIGINT, INTEGER, INTERVAL, NUMERIC, TIMESTAMPTZ, VARCHAR
 from compute.batch import BatchContext, execute
 from tests.unit.compute.batch.batch_support import (

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
+from common.batch_plan import BatchFilter, BatchProject, BatchRecursiveUnion, BatchUnion, BatchWorkTable
 from common.errors import ProgramLimitExceeded
 from common.expr import InputRef, Literal
-from common.plan import BatchFilter, BatchProject, BatchRecursiveUnion, BatchUnion, BatchWorkTable
 from common.types import INTEGER
 from compute.batch import union
 from tests.unit.compute.batch.batch_support import fn, make_ctx, rows_of, values

@@ -7,7 +7,7 @@ from decimal import Decimal
 from common.catalog import ColumnDesc, OrderType, TableDesc
 from common.chunk import StreamChunk
 from common.expr import AggCall, AggKind, agg_state_types
-from common.plan import HashAggNode
+from common.stream_plan import HashAggNode
 from common.types import BIGINT, DOUBLE, NUMERIC, VARCHAR
 from compute.stream.hash_agg import HashAggExecutor
 from tests.helpers.stream import MockSource, actor_context, barrier, chunks_between_barriers, collect

@@ -5,7 +5,7 @@ from __future__ import annotations
 from common.catalog import ColumnDesc, OrderType, TableDesc
 from common.chunk import StreamChunk
 from common.message import Barrier
-from common.plan import HashJoinNode
+from common.stream_plan import HashJoinNode
 from common.types import BIGINT, VARCHAR
 from compute.stream.hash_join import HashJoinExecutor
 from tests.helpers.stream import MockSource, actor_context, barrier, chunks_between_barriers, collect

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from common.catalog import ColumnDesc, OrderType, TableDesc
 from common.chunk import StreamChunk
-from common.plan import ConflictBehavior, MaterializeNode
+from common.stream_plan import ConflictBehavior, MaterializeNode
 from common.types import BIGINT, VARCHAR
 from compute.stream.materialize import MaterializeExecutor
 from storage.state_table import scan_table

@@ -18,7 +18,7 @@ import pytest
 from common.catalog import ColumnDesc, OrderType, TableDesc
 from common.chunk import Op, StreamChunk
 from common.message import Barrier, StopMutation
-from common.plan import MergeNode, StreamScanNode
+from common.stream_plan import MergeNode, StreamScanNode
 from common.types import BIGINT, VARCHAR
 from common.vnode import VnodeBitmap, vnode_of_row
 from compute.stream import stream_scan
