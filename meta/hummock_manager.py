@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import logging
 import time
 from collections import Counter
 from collections.abc import Hashable, Sequence
@@ -26,6 +27,8 @@ from meta.meta_store import Delete, MetaStore, Put
 from storage.compaction import CompactionConfig, CompactionTask, pick_compaction
 from storage.object_store import ObjectStore
 from storage.version import SST_PREFIX, HummockVersion, SstInfo, VersionDelta, object_id_of_key, sst_object_key
+
+log = logging.getLogger("eddy.meta.hummock")
 
 NAMESPACE = "hummock"
 DELTA_NAMESPACE = "hummock_delta"
@@ -241,6 +244,26 @@ class HummockManager:
         """The oldest epoch a reader may still read at: compaction keeps every version visible there."""
         epochs = [v.committed_epoch for v in self._pinned_versions.values()]
         return min([self._version.committed_epoch, *epochs])
+
+    async def collect_garbage(self, object_store: ObjectStore, interval_s: float, full_interval_s: float) -> None:
+        """Forever: expire lapsed pins, delete SSTs compaction replaced (after `interval_s`), and, every
+        `full_interval_s`, orphans of crashed uploads."""
+        last_full = 0.0
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                for lapsed in self.expire_leases():
+                    log.warning("snapshot pin %s lapsed: its frontend stopped renewing it", lapsed)
+                deleted = await self.vacuum(object_store, min_stale_s=interval_s)
+                if time.monotonic() - last_full > full_interval_s:
+                    deleted += await self.full_gc(object_store, min_age_s=full_interval_s)
+                    last_full = time.monotonic()
+                if deleted:
+                    log.info("garbage collection deleted %d objects", deleted)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("garbage collection failed")
 
     async def vacuum(self, object_store: ObjectStore, min_stale_s: float = 0.0) -> int:
         """Delete objects compaction removed that no pinned version still names; returns how many.

@@ -41,6 +41,7 @@ from meta.fragment_manager import FragmentManager, PlacedFragment, has_backfill
 from meta.hummock_manager import HummockManager
 from meta.meta_store import MetaStore
 from meta.notification import NotificationHub
+from meta.status import BackfillProgress, build_status
 from meta.user_manager import UserManager
 
 log = logging.getLogger("eddy.meta")
@@ -60,6 +61,14 @@ class MetaConfig:
     snapshot_lease_s: float = SNAPSHOT_LEASE_S  # a transaction's pinned snapshot lapses unless renewed
     object_store: str = ""  # what compute nodes and compactors open (cluster mode)
     s3_endpoint: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Creation:
+    """A job being created, and the task creating it (cancelled to cancel the creation)."""
+
+    relation: Relation
+    task: asyncio.Task[Any] | None
 
 
 def _backfilling_actors(placed: Sequence[PlacedFragment]) -> set[int]:
@@ -85,8 +94,7 @@ class MetaNode:
         self.notifications = NotificationHub()
         self.started_at = time.time()
         self._gc_task: asyncio.Task[None] | None = None
-        self._creating: dict[int, Relation] = {}  # jobs whose creation has not committed yet
-        self._creating_tasks: dict[int, asyncio.Task[Any] | None] = {}
+        self._creating: dict[int, _Creation] = {}  # jobs whose creation has not committed yet
 
     async def start(self) -> None:
         acquire = getattr(self.store, "acquire_leadership", None)
@@ -229,28 +237,9 @@ class MetaNode:
 
     # -- garbage ----------------------------------------------------------------------
 
-    async def _collect_garbage(self, object_store: Any) -> None:
-        """Delete SSTs compaction replaced (after a grace period), and, hourly, orphans of crashed uploads."""
-        c = self.config
-        last_full = 0.0
-        while True:
-            await asyncio.sleep(c.vacuum_interval_s)
-            try:
-                for lapsed in self.hummock.expire_leases():
-                    log.warning("snapshot pin %s lapsed: its frontend stopped renewing it", lapsed)
-                deleted = await self.hummock.vacuum(object_store, min_stale_s=c.vacuum_interval_s)
-                if time.monotonic() - last_full > c.full_gc_interval_s:
-                    deleted += await self.hummock.full_gc(object_store, min_age_s=c.full_gc_interval_s)
-                    last_full = time.monotonic()
-                if deleted:
-                    log.info("garbage collection deleted %d objects", deleted)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("garbage collection failed")
-
     def start_garbage_collection(self, object_store: Any) -> None:
-        self._gc_task = asyncio.get_running_loop().create_task(self._collect_garbage(object_store), name="meta-gc")
+        gc = self.hummock.collect_garbage(object_store, self.config.vacuum_interval_s, self.config.full_gc_interval_s)
+        self._gc_task = asyncio.get_running_loop().create_task(gc, name="meta-gc")
 
     # -- frontend requests -----------------------------------------------------------
 
@@ -280,8 +269,7 @@ class MetaNode:
                 raise DuplicateTable(f'relation "{relation.name}" already exists{being}')
             placed = await self._place(relation.id, graph)
             self.fragments.add(placed)
-            self._creating[relation.id] = relation
-            self._creating_tasks[relation.id] = asyncio.current_task()
+            self._creating[relation.id] = _Creation(relation, asyncio.current_task())
             recoveries = self.barriers.recovery_count
             try:
                 await self._start_job(relation, placed)
@@ -314,11 +302,10 @@ class MetaNode:
         if self.catalog.get(job_id) is None:
             self.fragments.remove_job(job_id)
         self._creating.pop(job_id, None)
-        self._creating_tasks.pop(job_id, None)
 
     def _creating_named(self, relation: Relation) -> Relation | None:
-        return next((r for r in self._creating.values()
-                     if r.name == relation.name and r.schema_name == relation.schema_name), None)
+        return next((c.relation for c in self._creating.values()
+                     if c.relation.name == relation.name and c.relation.schema_name == relation.schema_name), None)
 
     async def _cancel_creation(self, relation: Relation) -> None:
         """Stop the actors of a job whose creation failed; they run, and upstreams feed them, until then."""
@@ -330,10 +317,10 @@ class MetaNode:
 
     def cancel_creation(self, job_id: int) -> bool:
         """Cancel a job being created (its frontend gave up); True if there was one."""
-        task = self._creating_tasks.get(job_id)
-        if task is None:
+        creation = self._creating.get(job_id)
+        if creation is None or creation.task is None:
             return False
-        task.cancel()
+        creation.task.cancel()
         return True
 
     async def _place(self, job_id: int, graph: FragmentGraph) -> list[PlacedFragment]:
@@ -373,7 +360,7 @@ class MetaNode:
             if rel is None:
                 raise UndefinedTable(f'relation "{name}" does not exist')
             if self._creating:
-                job = next(iter(self._creating.values()))
+                job = next(iter(self._creating.values())).relation
                 raise ObjectInUse(f"cannot change the parallelism of {rel.name} while {job.kind.value} {job.name} "
                                   "is being created", hint="Wait for its creation to finish (see SHOW JOBS) and retry.")
             await self.barriers.serving()
@@ -407,7 +394,7 @@ class MetaNode:
         """Drop a table or view (and, with cascade, what depends on it); returns notices."""
         async with self._ddl_lock:
             rel = self.catalog.by_name(name)
-            if rel is None and any(c.name == name for c in self._creating.values()):
+            if rel is None and any(c.relation.name == name for c in self._creating.values()):
                 raise ObjectInUse(f'{kind.value} "{name}" is being created',
                                   hint="Cancel its CREATE statement, or drop it once created (see SHOW JOBS).")
             if rel is None:
@@ -417,7 +404,7 @@ class MetaNode:
             if rel.kind is not kind:
                 raise WrongObjectType(f'"{name}" is not a {kind.value}',
                                       hint=f"Use DROP {rel.kind.value.upper()} to remove a {rel.kind.value}.")
-            creating = [c for c in self._creating.values() if rel.id in c.depends_on]
+            creating = [c.relation for c in self._creating.values() if rel.id in c.relation.depends_on]
             if creating:
                 raise DependentObjectsStillExist(
                     f"cannot drop {rel.kind.value} {rel.name} because {creating[0].kind.value} {creating[0].name} "
@@ -500,60 +487,20 @@ class MetaNode:
         lost = self.hummock.renew_leases([("snapshot", p) for p in pin_ids], self.config.snapshot_lease_s)
         return [c[1] for c in lost]  # type: ignore[index]
 
-    # -- catalog (issue 4) ----------------------------------------------------------------
-    # What rw_catalog and SHOW JOBS show: the placed fragments and actors, the workers, the
-    # barrier manager's progress, and jobs whose fragments are placed but whose catalog entry
-    # has not committed yet (or whose entry says CREATING).
+    # -- catalog (issue 4): what rw_catalog and SHOW JOBS show (meta.status) ------------
 
     async def cluster_status(self) -> ClusterStatus:
         """The status, with the backfill progress of jobs being created (asked of the compute nodes)."""
-        progress: dict[int, tuple[int, int]] = {}
+        progress: BackfillProgress = {}
         if self._creating:
             answers = await asyncio.gather(*(c.backfill_progress() for c in self.workers.values()),
                                            return_exceptions=True)
             for answer in answers:
                 if isinstance(answer, dict):
                     progress.update(answer)
-        return self._cluster_status(progress)
-
-    def _job_progress(self, job_id: int, progress: dict[int, tuple[int, int]]) -> float:
-        done = total = 0
-        for actor in self.fragments.job_actor_ids(job_id):
-            d, t = progress.get(actor, (0, 0))
-            done, total = done + d, total + t
-        return done / total if total else 0.0
-
-    def _cluster_status(self, progress: dict[int, tuple[int, int]]) -> ClusterStatus:
-        from common.cluster_status import ActorStatus, FragmentStatus, JobStatusInfo, WorkerStatus
-        from common.stream_plan import StreamNode, stream_inputs
-
-        fragments, actors = [], []
-        for pf in self.fragments.fragments.values():
-            f = pf.fragment
-            operators: list[str] = []
-            stack: list[StreamNode] = [f.root]
-            while stack:
-                node = stack.pop()
-                operators.append(type(node).__name__.removesuffix("Node"))
-                stack.extend(reversed(stream_inputs(node)))
-            fragments.append(FragmentStatus(pf.fragment_id, pf.job_id, f.distribution.kind.value, f.state_tables,
-                                            tuple(e.upstream for e in pf.inputs), tuple(operators)))
-            for a in pf.actors:
-                vnodes = 256 if a.vnodes is None else len(a.vnodes)
-                actors.append(ActorStatus(a.actor_id, pf.fragment_id, pf.job_id, a.worker_id, vnodes))
-        workers = tuple(WorkerStatus(w.node_id, w.address, w.parallelism, "RUNNING")
-                        for w in self.cluster.workers.values())
-        committed = {r.id for r in self.catalog.relations() if r.status is not JobStatus.CREATING}
-        jobs = [JobStatusInfo(r.id, r.name, r.definition, "CREATING", self._job_progress(r.id, progress))
-                for r in [*self._creating.values(), *self.catalog.creating()]]
-        known = {j.job_id for j in jobs}
-        for job_id in sorted({pf.job_id for pf in self.fragments.fragments.values()} - committed - known):
-            jobs.append(JobStatusInfo(job_id, None, None, "CREATING", None))
-        return ClusterStatus(tuple(fragments), tuple(actors), workers, tuple(jobs), self.committed_epoch,
-                             self.barriers.last_barrier_latency_ms, self.config.barrier_interval_ms,
-                             self.barriers.recovery_count)
-
-    # -- end of catalog (issue 4)
+        return build_status(self.fragments, self.cluster.workers.values(), self.catalog,
+                            [c.relation for c in self._creating.values()], progress, self.barriers,
+                            self.config.barrier_interval_ms)
 
 
 async def _maybe_await(x: Any) -> Any:
