@@ -5,8 +5,9 @@ RECURSIVE), FROM (tables, views, system relations, derived tables, CTEs,
 table functions, joins), WHERE, GROUP BY with aggregates and HAVING, the
 select list (with subqueries, set-returning and window functions), DISTINCT,
 ORDER BY (by output name, position or any expression), LIMIT/OFFSET, and
-UNION [ALL]. Output columns the user did not ask for (extra ORDER BY
-expressions) are removed by a final projection.
+UNION, EXCEPT and INTERSECT (planned in `set_ops`). Output columns the user
+did not ask for (extra ORDER BY expressions) are removed by a final
+projection.
 
 A subquery is bound by a QueryBinder of its own whose `outer` correlation
 gives it the columns of the queries around it.
@@ -20,16 +21,16 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from common import functions
-from common.batch_plan import JoinType, SetFunction, SortKey
+from common.batch_plan import JoinType, SortKey
 from common.catalog import Relation, RelationKind
 from common.errors import FeatureNotSupported, InvalidColumnReference, SyntaxError_, UndefinedTable
-from common.expr import AggCall, AggKind, Case, Cast, Expr, FuncCall, InputRef, Literal
-from common.types import BIGINT, BOOLEAN
+from common.expr import Expr, InputRef
 from frontend.binder.aggregate import AggCollector, PostAgg, RewritingBinder, has_agg
 from frontend.binder.expr import BindContext, ExprBinder, Scope, constant_int, identifier
 from frontend.binder.extras import Correlation, Extras
 from frontend.binder.naming import output_name as _output_name
 from frontend.binder.relation import system_scan, table_function
+from frontend.binder.set_ops import cast_columns, set_operation
 from frontend.planner.logical import (
     Field,
     LAgg,
@@ -38,11 +39,9 @@ from frontend.planner.logical import (
     LLimit,
     LogicalNode,
     LProject,
-    LProjectSet,
     LRecursiveUnion,
     LScan,
     LSort,
-    LUnion,
     LValues,
     LWorkTable,
 )
@@ -141,25 +140,13 @@ class QueryBinder:
         recursive = self.query(body.expression)
         if len(recursive.fields) != len(fields):
             raise SyntaxError_("each UNION query must have the same number of columns")
-        recursive = _cast_columns(recursive, [f.type for f in fields])
+        recursive = cast_columns(recursive, [f.type for f in fields])
         return LRecursiveUnion(anchor, recursive, work_table, bool(body.args.get("distinct")), fields)
 
     def _set_operation(self, node: exp.Expression) -> LogicalNode:
-        op = type(node).__name__.upper()
-        left, right = self.query(node.this), self.query(node.expression)
-        if len(left.fields) != len(right.fields):
-            raise SyntaxError_(f"each {op} query must have the same number of columns")
-        types = [functions.common_type([a.type, b.type], op) for a, b in zip(left.fields, right.fields)]
-        fields = tuple(Field(f.name, t) for f, t in zip(left.fields, types))
-        left, right = _cast_columns(left, types), _cast_columns(right, types)
-        distinct = bool(node.args.get("distinct"))
-        plan: LogicalNode
-        if isinstance(node, exp.Union):
-            plan = LUnion((left, right), fields)
-            if distinct:
-                plan = LAgg(plan, tuple(range(len(fields))), (), fields)
-        else:
-            plan = _except_or_intersect(left, right, fields, isinstance(node, exp.Intersect), distinct)
+        plan = set_operation(type(node).__name__.upper(), self.query(node.this), self.query(node.expression),
+                             bool(node.args.get("distinct")))
+        fields = plan.fields
         order = node.args.get("order")
         if order is not None:
             keys = [SortKey(self._union_order_target(o.this, list(fields)), bool(o.args.get("desc")),
@@ -475,47 +462,3 @@ def _mentions(node: exp.Expression, name: str) -> bool:
     """Whether a query reads the relation `name` (a recursive CTE's recursive term reads itself)."""
     return any(isinstance(t, exp.Table) and identifier(t.this) == name and not t.args.get("db")
                for t in node.find_all(exp.Table))
-
-
-def _except_or_intersect(left: LogicalNode, right: LogicalNode, fields: tuple[Field, ...], intersect: bool,
-                         distinct: bool) -> LogicalNode:
-    """EXCEPT / INTERSECT [ALL] by counting each distinct row on either side (NULLs compare equal, as in
-    PostgreSQL). A row is kept once, or, with ALL, l - r times (EXCEPT) or least(l, r) times (INTERSECT)."""
-    n = len(fields)
-    columns = tuple(InputRef(i, f.type) for i, f in enumerate(fields))
-
-    def hidden(*names: str) -> tuple[Field, ...]:
-        return (*fields, *(Field(name, BIGINT, hidden=True) for name in names))
-
-    def tag(side: LogicalNode, marks: tuple[Expr, Expr]) -> LogicalNode:
-        return LProject(side, (*columns, *marks), hidden("_on_left", "_on_right"))
-
-    one, none = Literal(1, BIGINT), Literal(None, BIGINT)
-    both = LUnion((tag(left, (one, none)), tag(right, (none, one))), hidden("_on_left", "_on_right"))
-    counts = tuple(AggCall(AggKind.COUNT, (i,), (BIGINT,), BIGINT) for i in (n, n + 1))
-    counted = LAgg(both, tuple(range(n)), counts, hidden("_left", "_right"))
-    on_left, on_right = InputRef(n, BIGINT), InputRef(n + 1, BIGINT)
-    zero = Literal(0, BIGINT)
-    times: Expr
-    if intersect:
-        times = FuncCall("least", (on_left, on_right), BIGINT)
-    else:
-        times = FuncCall("subtract", (on_left, on_right), BIGINT)
-        if distinct:
-            times = Case(((FuncCall("equal", (on_right, zero), BOOLEAN), on_left),), zero, BIGINT)
-    with_times = LProject(counted, (*columns, times), hidden("_times"))
-    kept = LFilter(with_times, FuncCall("greater_than", (InputRef(n, BIGINT), zero), BOOLEAN))
-    if distinct:
-        return LProject(kept, columns, fields)
-    series = SetFunction("generate_series", (one, InputRef(n, BIGINT)), BIGINT)
-    return LProject(LProjectSet(kept, (series,), hidden("_times", "_i")), columns, fields)
-
-
-def _cast_columns(plan: LogicalNode, types: Sequence) -> LogicalNode:
-    """`plan` with each column cast to `types` (the common types of a UNION's inputs)."""
-    fields = plan.fields
-    if all(f.type == t for f, t in zip(fields, types)):
-        return plan
-    exprs = tuple(InputRef(i, f.type) if f.type == t else Cast(InputRef(i, f.type), t)
-                  for i, (f, t) in enumerate(zip(fields, types)))
-    return LProject(plan, exprs, tuple(Field(f.name, t, f.qualifier, f.hidden) for f, t in zip(fields, types)))
