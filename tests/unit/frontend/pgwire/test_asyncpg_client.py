@@ -12,7 +12,7 @@ import asyncpg
 import pyarrow as pa
 import pytest
 
-from tests.unit.frontend.pgwire.pgwire_fakes import ALL_TYPES, ALL_TYPES_ROWS
+from tests.unit.frontend.pgwire.canned_statements import ALL_TYPES, ALL_TYPES_ROWS
 from tests.unit.frontend.pgwire.pgwire_harness import ServerThread, wait_until
 
 UTC = datetime.UTC

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from frontend.pgwire.auth import CleartextPasswordAuthenticator
-from tests.unit.frontend.pgwire.pgwire_fakes import ALL_TYPES_PG_SQL
+from tests.unit.frontend.pgwire.canned_statements import ALL_TYPES_PG_SQL
 from tests.unit.frontend.pgwire.pgwire_harness import ServerThread, tls_server
 
 PSQL = shutil.which("psql")
