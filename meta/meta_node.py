@@ -414,6 +414,7 @@ class MetaNode:
             notices = [f"drop cascades to {v.kind.value} {v.name}" for v in victims if v.id != rel.id]
             for v in victims:
                 await self._drop_one(v)
+                log.info("dropped %s %s", v.kind.value, v.name)
             return notices
 
     def _drop_order(self, rel: Relation, cascade: bool) -> list[Relation]:
@@ -445,7 +446,6 @@ class MetaNode:
             mutation=StopMutation(tuple(actors)),
             deletes=[self.catalog.delete_of(rel.id), *self.fragments.deletes_of(fragments)],
             after_commit=forget))
-        log.info("dropped %s %s", rel.kind.value, rel.name)
 
     # -- users (issue 4) ----------------------------------------------------------------
     # Users persist in the meta store (namespace `user`); transaction blocks of

@@ -136,14 +136,15 @@ class SstWriter:
         self._compression = compression
         self._blocks: list[_EncodedBlock] = []
         self._bytes = 0
-        self._tail: tuple[int, pa.Table] | None = None
+        self._tail: _Block | None = None  # the last block cut, which the next piece of its table may extend
 
     def add(self, table_id: int, table: pa.Table) -> list[BuiltSst]:
         if table.num_rows == 0:
             return []
         out: list[BuiltSst] = []
-        if self._tail is not None and self._tail[0] == table_id:
-            table = pa.concat_tables([self._tail[1], table])
+        if self._tail is not None and self._tail.table_id == table_id:
+            table = pa.concat_tables([self._tail.table, table])
+            self._tail = None
         else:
             out += self._flush_tail()
             if self._split_tables and self._blocks:
@@ -151,7 +152,7 @@ class SstWriter:
         blocks = _blocks(table_id, table.combine_chunks(), self._block_size)
         for b in blocks[:-1]:
             out += self._append(b)
-        self._tail = (table_id, blocks[-1].table)
+        self._tail = blocks[-1]
         return out
 
     def finish(self) -> list[BuiltSst]:
@@ -161,14 +162,9 @@ class SstWriter:
         return out
 
     def _flush_tail(self) -> list[BuiltSst]:
-        if self._tail is None:
-            return []
-        table_id, table = self._tail
-        self._tail = None
-        out: list[BuiltSst] = []
-        for b in _blocks(table_id, table, self._block_size):
-            out += self._append(b)
-        return out
+        """The last block cut so far, which no further entries of its table will join."""
+        tail, self._tail = self._tail, None
+        return [] if tail is None else self._append(tail)
 
     def _append(self, block: _Block) -> list[BuiltSst]:
         out = []
